@@ -1,0 +1,78 @@
+/// The status of an order, mirroring the Dintero transaction once one is verified.
+public enum OrderStatus: String, Sendable, CaseIterable {
+    /// Stored, Checkout session not created yet.
+    case created = "CREATED"
+    /// Creating the Checkout session failed; the order cannot be paid.
+    case sessionFailed = "SESSION_FAILED"
+    /// Session created; waiting for the shopper.
+    case pending = "PENDING"
+    /// The shopper cancelled on the payment page.
+    case cancelled = "CANCELLED"
+    case onHold = "ON_HOLD"
+    case authorized = "AUTHORIZED"
+    case partiallyCaptured = "PARTIALLY_CAPTURED"
+    case captured = "CAPTURED"
+    case partiallyRefunded = "PARTIALLY_REFUNDED"
+    case refunded = "REFUNDED"
+    case authorizationVoided = "AUTHORIZATION_VOIDED"
+    case failed = "FAILED"
+    case declined = "DECLINED"
+
+    /// The order status for a Dintero transaction status; nil for one the service does not know.
+    public init?(transactionStatus: String) {
+        switch transactionStatus.uppercased() {
+        case "ON_HOLD": self = .onHold
+        case "AUTHORIZED": self = .authorized
+        case "PARTIALLY_CAPTURED": self = .partiallyCaptured
+        case "CAPTURED": self = .captured
+        case "PARTIALLY_REFUNDED", "PARTIALLY_CAPTURED_REFUNDED": self = .partiallyRefunded
+        case "REFUNDED": self = .refunded
+        case "AUTHORIZATION_VOIDED": self = .authorizationVoided
+        case "FAILED": self = .failed
+        case "DECLINED": self = .declined
+        default: return nil
+        }
+    }
+
+    /// True when the shopper's payment went through (authorized or further along).
+    public var isPaid: Bool {
+        [.authorized, .partiallyCaptured, .captured, .partiallyRefunded, .refunded].contains(self)
+    }
+
+    /// The statuses a verified transaction may move on to from this one. Dintero only moves a
+    /// transaction forward, so an older snapshot arriving late (redirect and callback race)
+    /// never moves the order back.
+    private var transactionSuccessors: Set<OrderStatus> {
+        switch self {
+        case .onHold: return [.authorized, .partiallyCaptured, .captured, .failed, .declined]
+        case .authorized: return [.partiallyCaptured, .captured, .authorizationVoided, .partiallyRefunded, .refunded]
+        case .partiallyCaptured: return [.captured, .partiallyRefunded, .refunded]
+        case .captured: return [.partiallyRefunded, .refunded]
+        case .partiallyRefunded: return [.refunded]
+        default: return []
+        }
+    }
+
+    /// The one place that decides whether an order may move from `self` to `next`.
+    ///
+    /// - `hasTransaction`: the order already has a verified transaction.
+    /// - `verified`: the new status comes from a verified Dintero transaction (not from an
+    ///   unverifiable `error=` parameter).
+    public func allows(_ next: OrderStatus, hasTransaction: Bool, verified: Bool) -> Bool {
+        guard next != self else { return false }
+        switch (self, next) {
+        case (.created, .pending), (.created, .sessionFailed): return true
+        case (.created, _), (.sessionFailed, _), (_, .created), (_, .pending), (_, .sessionFailed): return false
+        default: break
+        }
+        if !verified {
+            // An unverified outcome (cancel, error) only applies to an order still waiting.
+            return self == .pending && (next == .cancelled || next == .failed)
+        }
+        if !hasTransaction {
+            // A verified transaction overrides anything that was set without one.
+            return [.pending, .cancelled, .failed].contains(self) && OrderStatus(transactionStatus: next.rawValue) != nil
+        }
+        return transactionSuccessors.contains(next)
+    }
+}

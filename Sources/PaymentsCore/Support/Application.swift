@@ -1,0 +1,22 @@
+/// Builds the routes of the service for one worker thread.
+public enum Application {
+    /// The router for one thread, with the thread's own store.
+    public static func router(
+        configuration: ServiceConfiguration,
+        orders: OrderStore,
+        gateway: PaymentGateway,
+        clock: WallClock = SystemClock(),
+        log: Logger
+    ) -> Router {
+        var router = Router(log: log)
+        OrdersController(
+            store: orders,
+            gateway: gateway,
+            rules: configuration.orderRules,
+            publicBaseURL: configuration.publicBaseURL,
+            clock: clock,
+            log: log
+        ).register(on: &router)
+        return router
+    }
+}

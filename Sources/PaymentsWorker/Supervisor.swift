@@ -1,0 +1,36 @@
+import FastCGI
+import Foundation
+import PaymentsCore
+
+/// Supervisor mode: migrates the database once, owns the socket, runs the worker processes.
+enum Supervisor {
+    static func run(options: WorkerOptions, socketPath: String, configuration: ServiceConfiguration, log: Logger) throws {
+        try FileManager.default.createDirectory(
+            atPath: (configuration.databasePath as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (configuration.databasePath as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        // Exactly one process (this one) migrates before any worker opens the database.
+        let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
+        migrated.close()
+
+        let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
+        let supervisor = FastCGISupervisor(
+            configuration: .init(
+                executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
+                arguments: ["--child", "--threads", String(options.threads)],
+                workers: options.workers,
+                listenSocket: socket
+            ),
+            log: { log.info($0) }
+        )
+        try supervisor.start()
+        log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.databasePath)")
+        let signal = ProcessSignals.waitForTermination()
+        log.info("signal \(signal): draining workers")
+        supervisor.stop(drainSeconds: 30)
+        close(socket)
+        unlink(socketPath)
+        log.info("stopped")
+    }
+}

@@ -1,0 +1,33 @@
+import FastCGI
+import Foundation
+import PaymentsCore
+import SQLite
+
+/// Worker mode: serves the FastCGI socket on fd 0 with several accept threads.
+enum Worker {
+    static func run(options: WorkerOptions, configuration: ServiceConfiguration, log: Logger) throws {
+        guard FastCGIServer.isListeningSocket(0) else {
+            throw ConfigurationError("fd 0 is not a listening socket; start with --socket PATH (supervisor mode) or under spawn-fcgi\n\(WorkerOptions.usage)")
+        }
+        if !options.isChild {
+            // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
+            try Schema.openAndMigrate(path: configuration.databasePath).close()
+        }
+        let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)
+        let server = FastCGIServer(configuration: .init(threads: options.threads, maxBodyBytes: configuration.maxBodyBytes))
+        try server.start {
+            // One SQLite connection per accept thread, opened on that thread.
+            let connection = try Schema.open(path: configuration.databasePath)
+            let router = Application.router(
+                configuration: configuration,
+                orders: SQLiteOrderStore(connection: connection),
+                gateway: gateway,
+                log: log
+            )
+            return { request in FastCGIResponse(router.respond(to: HTTPRequest(fastCGI: request))) }
+        }
+        let signal = ProcessSignals.waitForTermination()
+        log.info("signal \(signal): finishing in-flight requests")
+        server.shutdown()
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Renders nginx/local.conf.in into $NGINX_PREFIX/nginx.conf for an unprivileged local run.
+#   NGINX_PREFIX    absolute directory for nginx.conf, pid, logs and temp files (required)
+#   NGINX_PORT      loopback port of the service (default 3000)
+#   FCGI_SOCKET     absolute path of the workers' socket (required)
+#   SANDBOX_PORT    loopback port of the Dintero sandbox; with SANDBOX_SOCKET, adds its server
+#   SANDBOX_SOCKET  absolute path of the sandbox's socket
+#   ACCESS_LOG      access log path, or "off" (default $NGINX_PREFIX/nginx-access.log)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${NGINX_PREFIX:?NGINX_PREFIX is required}" "${FCGI_SOCKET:?FCGI_SOCKET is required}"
+port=${NGINX_PORT:-3000}
+access_log=${ACCESS_LOG:-$NGINX_PREFIX/nginx-access.log}
+mkdir -p "$NGINX_PREFIX/tmp"
+# Relative includes resolve against the rendered file's directory, as in /etc/nginx.
+cp "$here/payments.locations" "$here/payments.fastcgi" "$here/sandbox.fastcgi" "$NGINX_PREFIX/"
+sandbox=""
+if [ -n "${SANDBOX_PORT:-}" ] && [ -n "${SANDBOX_SOCKET:-}" ]; then
+    sandbox=$(sed -e "s|@SANDBOX_SOCKET@|$SANDBOX_SOCKET|g" -e "s|@SANDBOX_PORT@|$SANDBOX_PORT|g" \
+                  "$here/sandbox.server.in")
+fi
+awk -v sandbox="$sandbox" '{ if ($0 == "@SANDBOX_SERVER@") print sandbox; else print }' "$here/local.conf.in" |
+    sed -e "s|@PREFIX@|$NGINX_PREFIX|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$FCGI_SOCKET|g" \
+        -e "s|@ACCESS_LOG@|$access_log|g" > "$NGINX_PREFIX/nginx.conf"
+echo "$NGINX_PREFIX/nginx.conf"
