@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "payments-worker", targets: ["PaymentsWorker"]),
         .executable(name: "dintero-sandbox", targets: ["DinteroSandbox"]),
+        .executable(name: "payments-stack", targets: ["PaymentsStack"]),
     ],
     targets: [
         // Thin C system-library targets: each is imported by exactly one Swift wrapper.
@@ -20,13 +21,21 @@ let package = Package(
         // Domain, storage, Dintero client, HTTP routing. No C imports.
         .target(name: "PaymentsCore", dependencies: ["SQLite"]),
 
+        // Serves a core router over FastCGI: request mapping, threads, signal-driven drain.
+        .target(name: "FastCGIHost", dependencies: ["FastCGI", "PaymentsCore"]),
+
+        // Starts nginx, workers and sandbox on loopback (make run, integration tests).
+        .target(name: "LocalStack", dependencies: ["PaymentsCore"]),
+
         // Thin executables.
-        .executableTarget(name: "PaymentsWorker", dependencies: ["FastCGI", "PaymentsCore"]),
-        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "PaymentsCore"]),
+        .executableTarget(name: "PaymentsWorker", dependencies: ["FastCGI", "FastCGIHost", "PaymentsCore", "SQLite"]),
+        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "FastCGIHost", "PaymentsCore"]),
+
+        .executableTarget(name: "PaymentsStack", dependencies: ["FastCGI", "LocalStack", "PaymentsCore"]),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "PaymentsCoreTests", dependencies: ["PaymentsCore", "SQLite"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PaymentsCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["LocalStack", "PaymentsCore", "SQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )

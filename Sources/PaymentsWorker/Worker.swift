@@ -1,4 +1,5 @@
 import FastCGI
+import FastCGIHost
 import Foundation
 import PaymentsCore
 import SQLite
@@ -14,20 +15,15 @@ enum Worker {
             try Schema.openAndMigrate(path: configuration.databasePath).close()
         }
         let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)
-        let server = FastCGIServer(configuration: .init(threads: options.threads, maxBodyBytes: configuration.maxBodyBytes))
-        try server.start {
+        try FastCGIHost.serve(threads: options.threads, maxBodyBytes: configuration.maxBodyBytes, log: log) {
             // One SQLite connection per accept thread, opened on that thread.
             let connection = try Schema.open(path: configuration.databasePath)
-            let router = Application.router(
+            return Application.router(
                 configuration: configuration,
                 orders: SQLiteOrderStore(connection: connection),
                 gateway: gateway,
                 log: log
             )
-            return { request in FastCGIResponse(router.respond(to: HTTPRequest(fastCGI: request))) }
         }
-        let signal = ProcessSignals.waitForTermination()
-        log.info("signal \(signal): finishing in-flight requests")
-        server.shutdown()
     }
 }

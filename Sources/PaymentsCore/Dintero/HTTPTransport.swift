@@ -34,12 +34,18 @@ public struct TransportResponse: Sendable {
     public var status: Int
     /// Body bytes.
     public var body: [UInt8]
+    /// Headers by lower-case name.
+    public var headers: [String: String]
 
     /// Creates a response.
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
+
+    /// A header value by case-insensitive name.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
 /// Why no HTTP response was received.

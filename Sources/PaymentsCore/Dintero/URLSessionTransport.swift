@@ -8,14 +8,19 @@ import Synchronization
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
-    /// Creates a transport with no cookies, no cache and no credential storage.
-    public init() {
+    /// Creates a transport with no cookies, no cache and no credential storage. With
+    /// `followRedirects` false, a 3xx answer is returned as it is (tests read `Location`).
+    public init(followRedirects: Bool = true) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpMaximumConnectionsPerHost = 16
-        session = URLSession(configuration: configuration)
+        session = URLSession(
+            configuration: configuration,
+            delegate: followRedirects ? nil : RedirectRefuser(),
+            delegateQueue: nil
+        )
     }
 
     deinit {
@@ -38,7 +43,11 @@ public final class URLSessionTransport: HTTPTransport {
             } else if let error {
                 result = .failure(.unreachable(error.localizedDescription))
             } else if let http = response as? HTTPURLResponse {
-                result = .success(TransportResponse(status: http.statusCode, body: [UInt8](data ?? Data())))
+                var headers: [String: String] = [:]
+                for (name, value) in http.allHeaderFields {
+                    if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+                }
+                result = .success(TransportResponse(status: http.statusCode, body: [UInt8](data ?? Data()), headers: headers))
             } else {
                 result = .failure(.unreachable("no HTTP response"))
             }
@@ -55,5 +64,18 @@ public final class URLSessionTransport: HTTPTransport {
         case .success(let response): return response
         case .failure(let error): throw error
         }
+    }
+}
+
+/// Hands a redirect response back to the caller instead of following it.
+private final class RedirectRefuser: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession,
+        task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

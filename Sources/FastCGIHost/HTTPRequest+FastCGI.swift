@@ -4,7 +4,7 @@ import PaymentsCore
 extension HTTPRequest {
     /// Maps CGI parameters to a request: `REQUEST_URI` (raw, undecoded) gives the path,
     /// `HTTP_*`, `CONTENT_TYPE` and `CONTENT_LENGTH` give the headers.
-    init(fastCGI request: FastCGIRequest) {
+    public init(fastCGI request: FastCGIRequest) {
         let params = request.params
         let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
         let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
@@ -26,7 +26,7 @@ extension HTTPRequest {
 }
 
 extension FastCGIResponse {
-    init(_ response: HTTPResponse) {
+    public init(_ response: HTTPResponse) {
         self.init(status: response.status, headers: response.headers, body: response.body)
     }
 }

@@ -1,0 +1,57 @@
+# Payments order service: nginx -> FastCGI (libfcgi) Swift workers -> SQLite, Dintero Checkout.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian packages: nginx and the C libraries (libfcgi, SQLite) the workers link; sqlite3 and
+# curl for inspection; wrk and ab (apache2-utils) for `make bench`.
+DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev sqlite3 curl ca-certificates
+BENCH_PACKAGES := wrk apache2-utils libfcgi-bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SWIFT ?= swift
+
+.PHONY: help deps build release run test unit-test integration-test bench clean
+
+help:
+	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
+	@echo "make test   unit tests and integration tests against the real stack on loopback"
+	@echo "make bench  throughput of the workers behind nginx, as a ratio of a C libfcgi responder"
+
+define install_missing
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: release
+	BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)" "$$($(SWIFT) build -c release --show-bin-path)/payments-stack"
+
+unit-test: build
+	$(SWIFT) test --skip IntegrationTests
+
+integration-test: build
+	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --filter IntegrationTests
+
+# One `swift test` run for both suites; the integration suite starts its own stacks on
+# free loopback ports with the debug binaries just built.
+test: build
+	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
+
+bench: release
+	$(call install_missing,$(BENCH_PACKAGES) gcc)
+	bash Tests/Benchmarks/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+clean:
+	rm -rf .build run

@@ -1,0 +1,69 @@
+import Foundation
+import PaymentsCore
+
+/// The hosted payment page: pay (with a chosen outcome) or cancel, then back to return_url.
+extension SandboxAPI {
+    /// Outcomes a tester can pick on the page, as Dintero transaction statuses.
+    static let outcomes = ["AUTHORIZED", "CAPTURED", "ON_HOLD", "FAILED", "DECLINED"]
+
+    func paymentPage(sessionID: String) -> HTTPResponse {
+        guard let session = state.session(sessionID) else {
+            return ShopperPage.render(title: "Session not found", message: "This payment session does not exist.", status: 404)
+        }
+        guard session.transactionID == nil, !session.cancelled else {
+            return ShopperPage.render(title: "Session closed", message: "This payment session is already completed.", status: 410)
+        }
+        let amount = String(format: "%.2f", Double(session.amount) / 100)
+        let options = Self.outcomes.map { "<option value=\"\($0)\">\($0)</option>" }.joined()
+        let escapedID = ShopperPage.escape(FormEncoding.percentEncode(session.id))
+        let form = """
+            <p>Dintero sandbox (local, test only). Merchant reference \(ShopperPage.escape(session.merchantReference)).</p>
+            <form method="post" action="/v1/view/\(escapedID)/pay">
+              <label>Outcome <select name="outcome">\(options)</select></label>
+              <button type="submit" name="action" value="pay">Pay \(amount) \(ShopperPage.escape(session.currency))</button>
+            </form>
+            <form method="post" action="/v1/view/\(escapedID)/cancel">
+              <button type="submit" name="action" value="cancel">Cancel</button>
+            </form>
+            """
+        return ShopperPage.render(title: "Pay \(amount) \(session.currency)", message: "Choose how this test payment ends.", status: 200, body: form)
+    }
+
+    func pay(_ request: HTTPRequest, sessionID: String) -> HTTPResponse {
+        let outcome = FormEncoding.decode(request.body).first { $0.name == "outcome" }?.value ?? "AUTHORIZED"
+        guard Self.outcomes.contains(outcome) else {
+            return ShopperPage.render(title: "Invalid outcome", message: "Unknown outcome \(outcome).", status: 400)
+        }
+        guard let (session, transaction) = state.pay(sessionID: sessionID, status: outcome, transactionIDPrefix: "\(configuration.accountID).") else {
+            return ShopperPage.render(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
+        }
+        let parameters = [
+            ("transaction_id", transaction.id),
+            ("session_id", session.id),
+            ("merchant_reference", session.merchantReference),
+        ]
+        if let callbackURL = session.callbackURL {
+            callbacks.deliver(to: Self.url(callbackURL, adding: parameters + [
+                ("time", Timestamp.iso8601(epochMilliseconds: Date().epochMilliseconds)),
+                ("event", "AUTHORIZE"),
+            ]))
+        }
+        log.info("session \(session.id) paid: transaction \(transaction.id) \(outcome)")
+        return .redirect(to: Self.url(session.returnURL, adding: parameters), status: 302)
+    }
+
+    func cancel(sessionID: String) -> HTTPResponse {
+        guard let session = state.cancel(sessionID: sessionID) else {
+            return ShopperPage.render(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
+        }
+        return .redirect(to: Self.url(session.returnURL, adding: [
+            ("error", "cancelled"),
+            ("session_id", session.id),
+            ("merchant_reference", session.merchantReference),
+        ]), status: 302)
+    }
+
+    static func url(_ base: String, adding parameters: [(String, String)]) -> String {
+        base + (base.contains("?") ? "&" : "?") + FormEncoding.encode(parameters)
+    }
+}

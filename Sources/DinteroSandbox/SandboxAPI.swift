@@ -1,0 +1,112 @@
+import Foundation
+import PaymentsCore
+
+/// The Dintero endpoints the service uses, with Dintero's shapes and status codes.
+struct SandboxAPI {
+    let configuration: SandboxConfiguration
+    let state: SandboxState
+    let callbacks: CallbackDispatcher
+    let log: Logger
+
+    func register(on router: inout Router) {
+        router.on("POST", "/v1/accounts/:aid/auth/token") { request, parameters in
+            try withFault("token") { try token(request, accountID: parameters["aid"]) }
+        }
+        router.on("POST", "/v1/sessions-profile") { request, _ in
+            try withFault("sessions") { try createSession(request) }
+        }
+        router.on("GET", "/v1/transactions/:id") { request, parameters in
+            try withFault("transactions") { try transaction(request, id: parameters["id"]) }
+        }
+        router.on("GET", "/v1/view/:sid") { _, parameters in paymentPage(sessionID: parameters["sid"]) }
+        router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: parameters["sid"]) }
+        router.on("POST", "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: parameters["sid"]) }
+        SandboxControl(state: state).register(on: &router)
+    }
+
+    /// Dintero's error document.
+    static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
+        .json(.object([("error", .object([("code", .string(code)), ("message", .string(message))]))]), status: status)
+    }
+
+    private func withFault(_ endpoint: String, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
+        guard let fault = state.takeFault(for: endpoint) else { return try body() }
+        if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
+        guard fault.status > 0 else { return try body() }
+        return HTTPResponse(status: fault.status, headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+    }
+
+    // MARK: - Auth
+
+    private func token(_ request: HTTPRequest, accountID: String) throws -> HTTPResponse {
+        guard accountID == configuration.accountID else {
+            return Self.error(404, "account_not_found", "Unknown account \(accountID)")
+        }
+        guard let authorization = request.header("authorization"), authorization.hasPrefix("Basic "),
+              let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),
+              decoded == "\(configuration.clientID):\(configuration.clientSecret)" else {
+            return Self.error(401, "unauthorized", "Invalid client credentials")
+        }
+        guard request.mediaType == "application/json", let body = try? JSONValue.parse(request.body) else {
+            return Self.error(400, "bad_request", "Body must be JSON")
+        }
+        guard body["grant_type"]?.stringValue == "client_credentials" else {
+            return Self.error(400, "bad_request", "grant_type must be client_credentials")
+        }
+        guard let audience = body["audience"]?.stringValue, audience.hasSuffix("/v1/accounts/\(configuration.accountID)") else {
+            return Self.error(400, "bad_request", "audience must be the account URL")
+        }
+        let token = state.issueToken(lifetime: TimeInterval(configuration.tokenLifetime))
+        return .json(.object([
+            ("access_token", .string(token)),
+            ("token_type", .string("Bearer")),
+            ("expires_in", .int(configuration.tokenLifetime)),
+        ]))
+    }
+
+    private func authorized(_ request: HTTPRequest) -> Bool {
+        guard let header = request.header("authorization"), header.hasPrefix("Bearer ") else { return false }
+        return state.isValid(token: String(header.dropFirst(7)))
+    }
+
+    // MARK: - Sessions and transactions
+
+    private func createSession(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
+        guard request.mediaType == "application/json", let body = try? JSONValue.parse(request.body) else {
+            return Self.error(400, "bad_request", "Body must be JSON")
+        }
+        guard let returnURL = body["url"]?["return_url"]?.stringValue, Self.isHTTPURL(returnURL) else {
+            return Self.error(400, "bad_request", "url.return_url is required")
+        }
+        let callbackURL = body["url"]?["callback_url"]?.stringValue
+        if let callbackURL, !Self.isHTTPURL(callbackURL) {
+            return Self.error(400, "bad_request", "url.callback_url must be an absolute URL")
+        }
+        guard let order = body["order"], let amount = order["amount"]?.integerValue, amount >= 0,
+              let currency = order["currency"]?.stringValue, currency.count == 3,
+              let reference = order["merchant_reference"]?.stringValue, !reference.isEmpty else {
+            return Self.error(400, "bad_request", "order.amount, order.currency and order.merchant_reference are required")
+        }
+        guard body["profile_id"]?.stringValue?.isEmpty == false else {
+            return Self.error(400, "bad_request", "profile_id is required")
+        }
+        let id = "\(configuration.accountID).\(SandboxState.randomID(22))"
+        state.add(SandboxState.Session(
+            id: id, amount: amount, currency: currency, merchantReference: reference,
+            returnURL: returnURL, callbackURL: callbackURL
+        ))
+        return .json(.object([("id", .string(id)), ("url", .string("\(configuration.publicURL)/v1/view/\(id)"))]))
+    }
+
+    private func transaction(_ request: HTTPRequest, id: String) throws -> HTTPResponse {
+        guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
+        guard let transaction = state.transaction(id) else { return Self.error(404, "not_found", "Transaction not found") }
+        return .json(transaction.json)
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme else { return false }
+        return ["http", "https"].contains(scheme.lowercased()) && url.host != nil
+    }
+}

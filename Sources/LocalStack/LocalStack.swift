@@ -1,0 +1,221 @@
+import Foundation
+import PaymentsCore
+
+/// The whole service on loopback: nginx, the worker supervisor and (without Dintero
+/// credentials) the Dintero sandbox. Used by `make run` and by the integration tests, so the
+/// tests drive exactly what a merchant runs.
+///
+/// Every process is started here and stopped by its own pid.
+public final class LocalStack: @unchecked Sendable {
+    /// What to start.
+    public struct Configuration: Sendable {
+        /// Directory for sockets, logs, the database and nginx's files (created if missing).
+        public var runDirectory: String
+        /// Directory with the built `payments-worker` and `dintero-sandbox`.
+        public var binDirectory: String
+        /// The repository's `nginx/` directory.
+        public var nginxDirectory: String
+        /// Loopback port of the service.
+        public var port: Int
+        /// Loopback port of the sandbox; nil runs without it (real Dintero).
+        public var sandboxPort: Int?
+        public var workers: Int
+        public var threads: Int
+        /// Host name in the URLs handed to shoppers.
+        public var publicHost: String
+        /// Extra environment for the workers (overrides).
+        public var workerEnvironment: [String: String]
+        /// Extra environment for the sandbox.
+        public var sandboxEnvironment: [String: String]
+        /// nginx access log path or "off".
+        public var accessLog: String?
+
+        /// Creates a configuration.
+        public init(
+            runDirectory: String, binDirectory: String, nginxDirectory: String, port: Int, sandboxPort: Int?,
+            workers: Int = 2, threads: Int = 4, publicHost: String = "127.0.0.1",
+            workerEnvironment: [String: String] = [:], sandboxEnvironment: [String: String] = [:], accessLog: String? = nil
+        ) {
+            self.runDirectory = runDirectory
+            self.binDirectory = binDirectory
+            self.nginxDirectory = nginxDirectory
+            self.port = port
+            self.sandboxPort = sandboxPort
+            self.workers = workers
+            self.threads = threads
+            self.publicHost = publicHost
+            self.workerEnvironment = workerEnvironment
+            self.sandboxEnvironment = sandboxEnvironment
+            self.accessLog = accessLog
+        }
+    }
+
+    /// A failure to start; the message says which part and where its log is.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let configuration: Configuration
+    private var processes: [(name: String, process: Process)] = []
+    private let lock = NSLock()
+
+    /// Creates the stack; nothing runs until ``start()``.
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The service's base URL.
+    public var baseURL: String { "http://\(configuration.publicHost):\(configuration.port)" }
+    /// The sandbox's base URL, when it runs.
+    public var sandboxURL: String? { configuration.sandboxPort.map { "http://127.0.0.1:\($0)" } }
+    /// The SQLite database file.
+    public var databasePath: String { path("orders.sqlite") }
+    /// A file in the run directory.
+    public func path(_ name: String) -> String { "\(configuration.runDirectory)/\(name)" }
+
+    /// Pids of the processes this stack started, by name.
+    public var pids: [String: Int32] {
+        lock.withLock { Dictionary(processes.map { ($0.name, $0.process.processIdentifier) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    /// Starts sandbox, workers and nginx, and waits until the service answers.
+    public func start(timeout: TimeInterval = 30) throws {
+        let run = configuration.runDirectory
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        var sandboxSocket: String?
+        var workerEnvironment = ProcessInfo.processInfo.environment
+        workerEnvironment["ORDERS_DB"] = databasePath
+        workerEnvironment["PUBLIC_BASE_URL"] = baseURL
+        workerEnvironment["FCGI_SOCKET_MODE"] = "666"
+        if let sandboxPort = configuration.sandboxPort, let sandboxURL {
+            sandboxSocket = path("sandbox.sock")
+            var environment = ProcessInfo.processInfo.environment
+            environment["SANDBOX_PUBLIC_URL"] = sandboxURL
+            environment.merge(configuration.sandboxEnvironment) { _, new in new }
+            try launch("dintero-sandbox", executable: "\(configuration.binDirectory)/dintero-sandbox",
+                       arguments: ["--socket", sandboxSocket!, "--threads", "4"], environment: environment)
+            workerEnvironment["DINTERO_API_URL"] = sandboxURL
+            workerEnvironment["DINTERO_CHECKOUT_URL"] = sandboxURL
+            _ = sandboxPort
+        }
+        workerEnvironment.merge(configuration.workerEnvironment) { _, new in new }
+        let workerSocket = path("worker.sock")
+        try launch("payments-worker", executable: "\(configuration.binDirectory)/payments-worker",
+                   arguments: ["--socket", workerSocket, "--workers", String(configuration.workers), "--threads", String(configuration.threads)],
+                   environment: workerEnvironment)
+        try waitFor(timeout: timeout, what: "worker socket") { FileManager.default.fileExists(atPath: workerSocket) }
+        if let sandboxSocket {
+            try waitFor(timeout: timeout, what: "sandbox socket") { FileManager.default.fileExists(atPath: sandboxSocket) }
+        }
+
+        let nginxPrefix = path("nginx")
+        var renderEnvironment = ProcessInfo.processInfo.environment
+        renderEnvironment["NGINX_PREFIX"] = nginxPrefix
+        renderEnvironment["NGINX_PORT"] = String(configuration.port)
+        renderEnvironment["FCGI_SOCKET"] = workerSocket
+        renderEnvironment["ACCESS_LOG"] = configuration.accessLog
+        if let sandboxSocket, let sandboxPort = configuration.sandboxPort {
+            renderEnvironment["SANDBOX_SOCKET"] = sandboxSocket
+            renderEnvironment["SANDBOX_PORT"] = String(sandboxPort)
+        }
+        let render = Process()
+        render.executableURL = URL(fileURLWithPath: "/bin/bash")
+        render.arguments = ["\(configuration.nginxDirectory)/render.sh"]
+        render.environment = renderEnvironment
+        render.standardOutput = FileHandle.nullDevice
+        try render.run()
+        render.waitUntilExit()
+        guard render.terminationStatus == 0 else { throw StartError(description: "nginx/render.sh failed") }
+        try launch("nginx", executable: Self.nginxPath(),
+                   arguments: ["-c", "\(nginxPrefix)/nginx.conf", "-p", nginxPrefix, "-e", "\(nginxPrefix)/nginx-error.log"],
+                   environment: ProcessInfo.processInfo.environment)
+        try waitFor(timeout: timeout, what: "the service at \(baseURL)/orders") {
+            Self.answers("http://127.0.0.1:\(configuration.port)/orders")
+        }
+        if let sandboxPort = configuration.sandboxPort {
+            try waitFor(timeout: timeout, what: "the sandbox") { Self.answers("http://127.0.0.1:\(sandboxPort)/__sandbox/stats") }
+        }
+    }
+
+    /// Stops every process this stack started (SIGTERM, or SIGQUIT for nginx's graceful
+    /// stop), waiting up to `timeout` before SIGKILL. Newest first.
+    public func stop(timeout: TimeInterval = 35) {
+        let started = lock.withLock { () -> [(name: String, process: Process)] in
+            defer { processes.removeAll() }
+            return processes
+        }
+        for (name, process) in started.reversed() where process.isRunning {
+            kill(process.processIdentifier, name == "nginx" ? SIGQUIT : SIGTERM)
+            let deadline = Date() + timeout
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    /// Stops one named process (e.g. to simulate Dintero going down) by its pid.
+    public func stopProcess(_ name: String) {
+        let found = lock.withLock { processes.first { $0.name == name }?.process }
+        guard let found, found.isRunning else { return }
+        kill(found.processIdentifier, SIGTERM)
+        found.waitUntilExit()
+    }
+
+    /// Blocks until a started process exits on its own; returns its name.
+    public func waitForAnyExit() -> String {
+        while true {
+            if let exited = lock.withLock({ processes.first { !$0.process.isRunning }?.name }) { return exited }
+            usleep(200_000)
+        }
+    }
+
+    deinit {
+        stop(timeout: 5)
+    }
+
+    private func launch(_ name: String, executable: String, arguments: [String], environment: [String: String]) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw StartError(description: "\(executable) not found; build first (swift build)")
+        }
+        let logPath = path("\(name).log")
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        lock.withLock { processes.append((name, process)) }
+    }
+
+    private func waitFor(timeout: TimeInterval, what: String, _ ready: () -> Bool) throws {
+        let deadline = Date() + timeout
+        while Date() < deadline {
+            if ready() { return }
+            if let dead = lock.withLock({ processes.first { !$0.process.isRunning } }) {
+                throw StartError(description: "\(dead.name) exited with status \(dead.process.terminationStatus) while waiting for \(what); see \(path("\(dead.name).log"))")
+            }
+            usleep(50_000)
+        }
+        throw StartError(description: "timed out after \(Int(timeout)) s waiting for \(what); logs are in \(configuration.runDirectory)")
+    }
+
+    private static func answers(_ url: String) -> Bool {
+        let transport = URLSessionTransport()
+        guard let response = try? transport.send(TransportRequest(method: "GET", url: url, timeout: 2)) else { return false }
+        return response.status == 200
+    }
+
+    static func nginxPath() -> String {
+        for candidate in ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return "/usr/sbin/nginx"
+    }
+}

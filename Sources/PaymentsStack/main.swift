@@ -1,0 +1,53 @@
+import FastCGI
+import Foundation
+import LocalStack
+import PaymentsCore
+
+// `make run`: the whole stack in the foreground until Ctrl-C.
+ProcessSignals.blockTermination()
+let log = Logger(label: "payments-stack")
+let environment = Environment()
+
+do {
+    let root = FileManager.default.currentDirectoryPath
+    let binDirectory = environment.string("BIN_DIR") ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent
+    let port = try environment.integer("PORT", default: 3000, in: 1...65_535)
+    let useSandbox = environment.string("DINTERO_CLIENT_ID") == nil
+        && environment.string("DINTERO_CLIENT_SECRET") == nil && environment.string("DINTERO_CLIENT_SECRET_FILE") == nil
+    let stack = LocalStack(configuration: .init(
+        runDirectory: environment.string("RUN_DIR") ?? "\(root)/run",
+        binDirectory: binDirectory,
+        nginxDirectory: "\(root)/nginx",
+        port: port,
+        sandboxPort: useSandbox ? try environment.integer("SANDBOX_PORT", default: 3001, in: 1...65_535) : nil,
+        workers: try environment.integer("WORKERS", default: 2, in: 1...64),
+        threads: try environment.integer("THREADS", default: 4, in: 1...256),
+        publicHost: environment.string("PUBLIC_HOST") ?? "localhost"
+    ))
+    try stack.start()
+    FileHandle.standardOutput.write(Data("""
+
+        Payments service   \(stack.baseURL)/orders   (and \(stack.baseURL)/payments)
+        \(useSandbox ? "Dintero sandbox    \(stack.sandboxURL!)  (no DINTERO_CLIENT_ID set: local sandbox)" : "Dintero            real API (credentials from the environment)")
+        Database           \(stack.databasePath)
+        Logs               \(stack.configuration.runDirectory)/*.log
+
+        Try:  curl -s -X POST \(stack.baseURL)/orders -H 'Content-Type: application/json' \\
+                -d '{"amount": 29900, "currency": "NOK", "receipt": "receipt#1"}'
+        Then open the session_link in a browser, pay, and: curl -s \(stack.baseURL)/orders
+
+        Ctrl-C stops everything.
+        """.utf8))
+    DispatchQueue.global().async {
+        let name = stack.waitForAnyExit()
+        log.error("\(name) exited unexpectedly; stopping the stack")
+        kill(getpid(), SIGTERM)
+    }
+    _ = ProcessSignals.waitForTermination()
+    log.info("stopping")
+    stack.stop()
+    exit(0)
+} catch {
+    log.error("\(error)")
+    exit(1)
+}
