@@ -80,7 +80,8 @@ public final class DinteroClient: PaymentGateway {
             } catch {
                 throw DinteroError(error)
             }
-            guard response.status == 401, attempt == 0 else { return response }
+            guard response.status == 401 else { return response }
+            guard attempt == 0 else { break }
             log.info("Dintero answered 401 to \(method) \(url); refreshing the access token")
             bearer = try refreshToken(replacing: bearer)
         }
