@@ -80,6 +80,7 @@ public final class FastCGIServer: Sendable {
     public var runningThreads: Int { running.withLock { $0.count } }
 
     private func acceptLoop(index: Int, makeHandler: @Sendable () throws -> Handler) {
+        ProcessSignals.unblockWake()
         let handler: Handler
         do {
             handler = try makeHandler()

@@ -7,13 +7,18 @@ public enum ProcessSignals {
     /// The signals that ask a process to stop.
     public static let termination: [Int32] = [SIGTERM, SIGINT]
 
-    /// Blocks SIGTERM and SIGINT in the calling thread and every thread it creates later, so
-    /// that only ``waitForTermination()`` receives them. Call first thing in `main`.
+    /// Sets the calling thread's mask to exactly SIGTERM and SIGINT, so that they reach only
+    /// ``waitForTermination()`` and every thread created later inherits the same mask. Call
+    /// first thing in `main`.
+    ///
+    /// The mask is set, not added to: a parent that spawned this process from a thread with
+    /// most signals blocked (a libdispatch worker, for one) would otherwise pass its mask on,
+    /// and a blocked wake signal would leave accept threads asleep through shutdown.
     public static func blockTermination() {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in termination { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+        pthread_sigmask(SIG_SETMASK, &set, nil)
         // A peer that hangs up must not kill the process; writes fail with EPIPE instead.
         Glibc.signal(SIGPIPE, SIG_IGN)
     }
@@ -34,6 +39,14 @@ public enum ProcessSignals {
     /// Installs a no-op handler for the wake signal without `SA_RESTART`, so a blocked
     /// `accept` returns `EINTR`. Must run before `FCGX_Init`, which installs its own handler
     /// only where none is set.
+    /// Unblocks the wake signal in the calling thread.
+    static func unblockWake() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, wake)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
     static func installWakeHandler() {
         var action = sigaction()
         sigemptyset(&action.sa_mask)

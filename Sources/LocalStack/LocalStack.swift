@@ -163,6 +163,20 @@ public final class LocalStack: @unchecked Sendable {
         found.waitUntilExit()
     }
 
+    /// Sends a signal to one named process started by this stack.
+    public func signal(_ name: String, _ signal: Int32) {
+        if let pid = pids[name] { kill(pid, signal) }
+    }
+
+    /// Waits up to `timeout` for a named process to exit; returns its exit status, or nil if
+    /// it is still running.
+    public func waitForExit(_ name: String, timeout: TimeInterval) -> Int32? {
+        guard let process = lock.withLock({ processes.first { $0.name == name }?.process }) else { return nil }
+        let deadline = Date() + timeout
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
     /// Blocks until a started process exits on its own; returns its name.
     public func waitForAnyExit() -> String {
         while true {

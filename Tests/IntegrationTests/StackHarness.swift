@@ -1,0 +1,140 @@
+import Foundation
+import LocalStack
+import PaymentsCore
+import SQLite
+
+/// Starts a real stack (nginx, worker supervisor, Dintero sandbox) on free loopback ports.
+enum StackHarness {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static var binDirectory: String {
+        ProcessInfo.processInfo.environment["BIN_DIR"] ?? "\(repositoryRoot)/.build/debug"
+    }
+
+    static func start(
+        workers: Int = 2,
+        threads: Int = 4,
+        workerEnvironment: [String: String] = [:],
+        sandboxEnvironment: [String: String] = [:]
+    ) throws -> LocalStack {
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("payments-it-\(UUID().uuidString.prefix(8))").path
+        var environment = ["DINTERO_TIMEOUT_SECONDS": "2"]
+        environment.merge(workerEnvironment) { _, new in new }
+        let stack = LocalStack(configuration: .init(
+            runDirectory: run,
+            binDirectory: binDirectory,
+            nginxDirectory: "\(repositoryRoot)/nginx",
+            port: try freePort(),
+            sandboxPort: try freePort(),
+            workers: workers,
+            threads: threads,
+            workerEnvironment: environment,
+            sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0.1"].merging(sandboxEnvironment) { _, new in new }
+        ))
+        try stack.start()
+        return stack
+    }
+
+    /// A port nothing listens on right now (bound to port 0, then released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw Failure("no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Real HTTP over loopback with URLSession; redirects are returned, not followed.
+struct HTTPClient: Sendable {
+    let transport = URLSessionTransport(followRedirects: false)
+
+    func send(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [(String, String)] = []) throws -> TransportResponse {
+        try transport.send(TransportRequest(method: method, url: url, headers: headers.map { (name: $0.0, value: $0.1) }, body: body, timeout: 15))
+    }
+
+    func get(_ url: String, accept: String = "application/json") throws -> TransportResponse {
+        try send("GET", url, headers: [("Accept", accept)])
+    }
+
+    func postJSON(_ url: String, _ body: String, contentType: String = "application/json") throws -> TransportResponse {
+        try send("POST", url, body: Array(body.utf8), headers: [("Content-Type", contentType), ("Accept", "application/json")])
+    }
+
+    func postForm(_ url: String, _ fields: [(String, String)]) throws -> TransportResponse {
+        try send("POST", url, body: Array(FormEncoding.encode(fields).utf8), headers: [("Content-Type", "application/x-www-form-urlencoded")])
+    }
+}
+
+extension TransportResponse {
+    var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Shopper and merchant steps against one stack.
+struct Shop {
+    let stack: LocalStack
+    let http = HTTPClient()
+
+    var base: String { stack.baseURL }
+    var sandbox: String { stack.sandboxURL! }
+
+    func createOrder(amount: Int = 29900, currency: String = "NOK") throws -> JSONValue {
+        let response = try http.postJSON("\(base)/orders", #"{"amount": \#(amount), "currency": "\#(currency)", "receipt": "receipt#1"}"#)
+        guard response.status == 200 else { throw Failure("POST /orders answered \(response.status): \(response.text)") }
+        return response.json
+    }
+
+    /// Opens the hosted page, chooses pay (with `outcome`) or cancel; returns the redirect URL.
+    func checkout(_ order: JSONValue, outcome: String? = "AUTHORIZED") throws -> String {
+        guard let link = order["links"]?.arrayValue?.first?["href"]?.stringValue else { throw Failure("order without session_link") }
+        let page = try http.get(link, accept: "text/html")
+        guard page.status == 200, page.text.contains("/pay\"") else { throw Failure("payment page answered \(page.status)") }
+        let response = outcome.map { try? http.postForm("\(link)/pay", [("outcome", $0)]) } ?? (try? http.postForm("\(link)/cancel", []))
+        guard let response, response.status == 302, let location = response.header("Location") else {
+            throw Failure("pay/cancel did not redirect")
+        }
+        return location
+    }
+
+    func status(_ id: String) throws -> String? {
+        try http.get("\(base)/orders/\(id)").json["status"]?.stringValue
+    }
+
+    func sandboxStats() throws -> JSONValue {
+        try http.get("\(sandbox)/__sandbox/stats").json
+    }
+
+    func injectFault(_ json: String) throws {
+        let response = try http.postJSON("\(sandbox)/__sandbox/faults", json)
+        guard response.status == 200 else { throw Failure("fault injection answered \(response.status)") }
+    }
+
+    /// Polls until `condition` holds or `timeout` passes.
+    func eventually(timeout: TimeInterval = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date() + timeout
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(100_000)
+        }
+        return try condition()
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension URLComponents {
+    func value(_ name: String) -> String? { queryItems?.first { $0.name == name }?.value }
+}
