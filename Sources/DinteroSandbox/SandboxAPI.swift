@@ -22,6 +22,7 @@ struct SandboxAPI {
         router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: parameters["sid"]) }
         router.on("POST", "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: parameters["sid"]) }
         SandboxControl(state: state).register(on: &router)
+        SandboxProvider(state: state).register(on: &router)
     }
 
     /// Dintero's error document.

@@ -10,8 +10,8 @@ struct SandboxControl {
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
         router.on("POST", "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
-            guard let endpoint = body["endpoint"]?.stringValue, ["token", "sessions", "transactions"].contains(endpoint) else {
-                throw Problem.invalidField("endpoint", "endpoint must be token, sessions or transactions")
+            guard let endpoint = body["endpoint"]?.stringValue, ["token", "sessions", "transactions", "provider"].contains(endpoint) else {
+                throw Problem.invalidField("endpoint", "endpoint must be token, sessions, transactions or provider")
             }
             state.setFault(SandboxState.Fault(
                 status: Int(body["status"]?.integerValue ?? 0),
@@ -51,6 +51,7 @@ struct SandboxControl {
                 ("tokens_issued", .int(counters.tokensIssued)),
                 ("callback_attempts", .int(counters.callbackAttempts)),
                 ("callbacks_delivered", .int(counters.callbacksDelivered)),
+                ("provider_calls", .int(counters.providerCalls)),
             ]))
         }
     }

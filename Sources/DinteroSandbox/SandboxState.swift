@@ -51,6 +51,7 @@ final class SandboxState: Sendable {
         var tokensIssued = 0
         var callbacksDelivered = 0
         var callbackAttempts = 0
+        var providerCalls = 0
     }
 
     private struct Store {

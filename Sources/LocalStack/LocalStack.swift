@@ -96,7 +96,7 @@ public final class LocalStack: @unchecked Sendable {
                        arguments: ["--socket", sandboxSocket!, "--threads", "4"], environment: environment)
             workerEnvironment["DINTERO_API_URL"] = sandboxURL
             workerEnvironment["DINTERO_CHECKOUT_URL"] = sandboxURL
-            _ = sandboxPort
+            if workerEnvironment["PROVIDER_URL"] == nil { workerEnvironment["PROVIDER_URL"] = "\(sandboxURL)/provider" }
         }
         workerEnvironment.merge(configuration.workerEnvironment) { _, new in new }
         let workerSocket = path("worker.sock")

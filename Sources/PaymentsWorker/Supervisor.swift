@@ -13,6 +13,10 @@ enum Supervisor {
         // Exactly one process (this one) migrates before any worker opens the database.
         let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
         migrated.close()
+        if configuration.payments.apiKey == nil {
+            log.warning("PAYMENTS_API_KEY is not set: POST /payments, GET /payments and GET /payments/{id} are open to anyone who can reach them")
+        }
+        StalePaymentSweeper.start(configuration: configuration, log: log)
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
         let supervisor = FastCGISupervisor(

@@ -14,7 +14,14 @@ enum Worker {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
             try Schema.openAndMigrate(path: configuration.databasePath).close()
         }
-        let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)
+        let transport = URLSessionTransport()
+        let gateway = DinteroClient(configuration: configuration.dintero, transport: transport, log: log)
+        let provider = ProviderClient(
+            baseURL: configuration.payments.providerURL,
+            apiKey: configuration.payments.providerAPIKey,
+            timeout: configuration.payments.providerTimeout,
+            transport: transport
+        )
         try FastCGIHost.serve(threads: options.threads, maxBodyBytes: configuration.maxBodyBytes, log: log) {
             // One SQLite connection per accept thread, opened on that thread.
             let connection = try Schema.open(path: configuration.databasePath)
@@ -22,6 +29,8 @@ enum Worker {
                 configuration: configuration,
                 orders: SQLiteOrderStore(connection: connection),
                 gateway: gateway,
+                payments: SQLitePaymentStore(connection: connection),
+                provider: provider,
                 log: log
             )
         }

@@ -71,3 +71,17 @@ func parse(_ response: HTTPResponse) throws -> JSONValue {
 }
 
 let testLog = Logger(label: "test", minimumLevel: .error)
+
+/// A provider with a scripted outcome that records the charges it saw.
+final class FakeProvider: PaymentProvider, @unchecked Sendable {
+    private let lock = NSLock()
+    var result: Result<ProviderOutcome, ProviderError> = .success(ProviderOutcome(approved: true, paymentID: "pay_1"))
+    private(set) var charges: [ProviderCharge] = []
+
+    func charge(_ charge: ProviderCharge) throws(ProviderError) -> ProviderOutcome {
+        let result = lock.withLock { charges.append(charge); return self.result }
+        return try result.get()
+    }
+
+    var chargeCount: Int { lock.withLock { charges.count } }
+}

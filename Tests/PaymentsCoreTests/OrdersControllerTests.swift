@@ -14,7 +14,10 @@ import Testing
         (store, connection) = try temporaryStore()
         var configuration = try ServiceConfiguration.from(Environment(["PUBLIC_BASE_URL": "https://shop.example"]))
         configuration.orderRules = CreateOrderInput.Rules()
-        router = Application.router(configuration: configuration, orders: store, gateway: gateway, clock: clock, log: testLog)
+        router = Application.router(
+            configuration: configuration, orders: store, gateway: gateway,
+            payments: SQLitePaymentStore(connection: connection), provider: FakeProvider(), clock: clock, log: testLog
+        )
     }
 
     func createOrder(amount: Int64 = 29900, currency: String = "NOK") throws -> JSONValue {

@@ -30,6 +30,25 @@ public enum Schema {
             );
             CREATE INDEX order_events_order ON order_events (order_id, id);
             """),
+        // The /payments broker. The CVC is never stored; the card only masked (first 6 / last 4).
+        Migration(version: 2, sql: """
+            CREATE TABLE payments (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                transaction_id TEXT NOT NULL UNIQUE,
+                reference TEXT NOT NULL,
+                amount INTEGER NOT NULL CHECK (amount > 0),
+                return_url TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('init', 'card', 'OK', 'ERROR')),
+                payment_id TEXT,
+                card_masked TEXT CHECK (card_masked IS NULL OR card_masked GLOB '*[*]*'),
+                error_reason TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX payments_state ON payments (state, seq);
+            CREATE INDEX payments_updated ON payments (updated_at);
+            CREATE INDEX payments_amount ON payments (amount);
+            """),
     ])
 
     /// Opens a connection and applies missing migrations (race-free across processes).

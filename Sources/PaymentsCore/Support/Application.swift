@@ -5,6 +5,8 @@ public enum Application {
         configuration: ServiceConfiguration,
         orders: OrderStore,
         gateway: PaymentGateway,
+        payments: PaymentStore,
+        provider: PaymentProvider,
         clock: WallClock = SystemClock(),
         log: Logger
     ) -> Router {
@@ -14,6 +16,13 @@ public enum Application {
             gateway: gateway,
             rules: configuration.orderRules,
             publicBaseURL: configuration.publicBaseURL,
+            clock: clock,
+            log: log
+        ).register(on: &router)
+        PaymentsController(
+            store: payments,
+            provider: provider,
+            configuration: configuration.payments,
             clock: clock,
             log: log
         ).register(on: &router)

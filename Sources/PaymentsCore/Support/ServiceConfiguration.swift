@@ -10,6 +10,8 @@ public struct ServiceConfiguration: Sendable {
     public var dintero: DinteroConfiguration
     /// Largest request body read, in bytes.
     public var maxBodyBytes: Int
+    /// The /payments broker.
+    public var payments: PaymentsConfiguration
 
     /// Reads the configuration; the error names the setting at fault.
     public static func from(_ environment: Environment) throws -> ServiceConfiguration {
@@ -22,12 +24,14 @@ public struct ServiceConfiguration: Sendable {
             rules.currencies = codes
         }
         rules.maximumAmount = Int64(try environment.integer("ORDER_MAX_AMOUNT", default: Int(rules.maximumAmount), in: 1...Int(Int32.max)))
+        let publicBaseURL = try environment.baseURL("PUBLIC_BASE_URL", default: "http://localhost:3000")
         return ServiceConfiguration(
             databasePath: environment.string("ORDERS_DB") ?? "run/orders.sqlite",
-            publicBaseURL: try environment.baseURL("PUBLIC_BASE_URL", default: "http://localhost:3000"),
+            publicBaseURL: publicBaseURL,
             orderRules: rules,
             dintero: try DinteroConfiguration.from(environment),
-            maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024))
+            maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024)),
+            payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL)
         )
     }
 }

@@ -1,0 +1,53 @@
+import Foundation
+import PaymentsCore
+
+/// A card payment provider for the /payments broker, under `/provider`. The outcome is chosen
+/// by well-known test card numbers; any other valid number is approved. Card data is neither
+/// stored nor logged here either.
+struct SandboxProvider {
+    let state: SandboxState
+
+    /// Test cards and what they do (documented in README.md).
+    static let testCards: [String: (status: Int, outcome: String, reason: String?)] = [
+        "4242424242424242": (200, "approved", nil),
+        "4000000000000002": (200, "declined", "card_declined"),
+        "4000000000009995": (200, "declined", "insufficient_funds"),
+        "4000000000000119": (500, "error", "processing_error"),
+        "4000000000000259": (0, "slow", nil),
+    ]
+
+    func register(on router: inout Router) {
+        router.on("POST", "/provider/v1/payments") { request, _ in
+            try withFault { charge(request) }
+        }
+    }
+
+    private func withFault(_ body: () -> HTTPResponse) throws -> HTTPResponse {
+        state.count { $0.providerCalls += 1 }
+        guard let fault = state.takeFault(for: "provider") else { return body() }
+        if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
+        guard fault.status > 0 else { return body() }
+        return HTTPResponse(status: fault.status, headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+    }
+
+    private func charge(_ request: HTTPRequest) -> HTTPResponse {
+        guard let body = try? JSONValue.parse(request.body),
+              let number = body["card"]?["number"]?.stringValue, body["card"]?["cvc"]?.stringValue != nil,
+              let amount = body["amount"]?.integerValue, amount > 0 else {
+            return .json(.object([("error", .string("card, cvc and amount are required"))]), status: 400)
+        }
+        let paymentID = "pay_" + SandboxState.randomID(20)
+        let behaviour = Self.testCards[number] ?? (200, "approved", nil)
+        switch behaviour.outcome {
+        case "slow":
+            usleep(30_000_000)
+            return .json(.object([("paymentId", .string(paymentID)), ("status", .string("approved"))]))
+        case "error":
+            return .json(.object([("error", .string(behaviour.reason ?? "error"))]), status: behaviour.status)
+        default:
+            var members: [(String, JSONValue)] = [("paymentId", .string(paymentID)), ("status", .string(behaviour.outcome))]
+            if let reason = behaviour.reason { members.append(("reason", .string(reason))) }
+            return .json(.object(members))
+        }
+    }
+}
