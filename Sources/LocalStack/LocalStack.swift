@@ -87,7 +87,7 @@ public final class LocalStack: @unchecked Sendable {
         workerEnvironment["ORDERS_DB"] = databasePath
         workerEnvironment["PUBLIC_BASE_URL"] = baseURL
         workerEnvironment["FCGI_SOCKET_MODE"] = "666"
-        if let sandboxPort = configuration.sandboxPort, let sandboxURL {
+        if let sandboxURL {
             sandboxSocket = path("sandbox.sock")
             var environment = ProcessInfo.processInfo.environment
             environment["SANDBOX_PUBLIC_URL"] = sandboxURL

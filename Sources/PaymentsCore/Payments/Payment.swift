@@ -29,7 +29,7 @@ public enum PaymentState: String, Sendable, CaseIterable {
 
 /// A payment requested by a calling service.
 public struct Payment: Sendable, Equatable {
-    /// Store sequence number (creation order); the list cursor.
+    /// Store sequence number (creation order); breaks timestamp ties in the list.
     public var sequence: Int64
     /// Random UUID; the only capability the shopper holds.
     public var transactionID: String

@@ -7,18 +7,18 @@ public struct PaymentListQuery: Sendable, Equatable {
     public var minDate: Int64?
     public var maxDate: Int64?
     public var limit: Int = 100
-    /// Only payments created before this sequence number (the next-page cursor).
-    public var before: Int64?
+    /// Only payments after this position in the list (the next-page cursor).
+    public var after: ListCursor?
 
     /// Creates a query.
-    public init(state: PaymentState? = nil, minAmount: Int64? = nil, maxAmount: Int64? = nil, minDate: Int64? = nil, maxDate: Int64? = nil, limit: Int = 100, before: Int64? = nil) {
+    public init(state: PaymentState? = nil, minAmount: Int64? = nil, maxAmount: Int64? = nil, minDate: Int64? = nil, maxDate: Int64? = nil, limit: Int = 100, after: ListCursor? = nil) {
         self.state = state
         self.minAmount = minAmount
         self.maxAmount = maxAmount
         self.minDate = minDate
         self.maxDate = maxDate
         self.limit = limit
-        self.before = before
+        self.after = after
     }
 
     static let parameters: Set<String> = ["status", "minAmount", "maxAmount", "minDate", "maxDate", "limit", "cursor"]
@@ -56,10 +56,10 @@ public struct PaymentListQuery: Sendable, Equatable {
                 }
                 query.limit = limit
             default:  // cursor
-                guard CardDetails.isDigits(value), value.count <= 18, let before = Int64(value) else {
+                guard let cursor = ListCursor(value) else {
                     throw .invalidField(name, "cursor must be the value of a previous X-Next-Cursor header.")
                 }
-                query.before = before
+                query.after = cursor
             }
         }
         if let min = query.minAmount, let max = query.maxAmount, min > max {
@@ -82,4 +82,27 @@ public struct PaymentListQuery: Sendable, Equatable {
     private static func badDate(_ name: String) -> Problem {
         .invalidField(name, "\(name) must be an ISO 8601 date (2026-11-22) or date-time in UTC, or epoch milliseconds.")
     }
+}
+
+/// A position in the payment list: the last row's timestamp and sequence number.
+public struct ListCursor: Sendable, Equatable, CustomStringConvertible {
+    public var timestamp: Int64
+    public var sequence: Int64
+
+    /// The cursor after `payment`.
+    public init(after payment: Payment) {
+        timestamp = payment.updatedAt
+        sequence = payment.sequence
+    }
+
+    /// Parses `timestamp.sequence`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ CardDetails.isDigits(String($0)) && $0.count <= 18 }),
+              let timestamp = Int64(parts[0]), let sequence = Int64(parts[1]) else { return nil }
+        self.timestamp = timestamp
+        self.sequence = sequence
+    }
+
+    public var description: String { "\(timestamp).\(sequence)" }
 }

@@ -8,7 +8,7 @@ public protocol PaymentStore {
     /// still in `from`; returns the stored payment after the move, or nil when another request
     /// moved it first (or the move is not allowed). Atomic across processes.
     func transition(transactionID: String, from: PaymentState, to: PaymentState, changes: PaymentChanges, at: Int64) throws -> Payment?
-    /// Payments matching the query, newest first.
+    /// Payments matching the query, latest state change first.
     func payments(_ query: PaymentListQuery) throws -> [Payment]
     /// Moves payments stuck in `card` since before `cutoff` to ERROR; returns how many.
     func failStale(updatedBefore cutoff: Int64, reason: String, at: Int64) throws -> Int

@@ -98,9 +98,10 @@ public struct PaymentsController {
         let payments = try store.payments(page)
         var response = HTTPResponse.json(.array(payments.prefix(query.limit).map(\.listJSON)))
         if payments.count > query.limit, let last = payments.prefix(query.limit).last {
-            response.headers.append(("X-Next-Cursor", String(last.sequence)))
+            let cursor = ListCursor(after: last).description
+            response.headers.append(("X-Next-Cursor", cursor))
             var items = request.queryItems.filter { $0.name != "cursor" }.map { ($0.name, $0.value) }
-            items.append(("cursor", String(last.sequence)))
+            items.append(("cursor", cursor))
             response.headers.append(("Link", "</payments?\(FormEncoding.encode(items))>; rel=\"next\""))
         }
         return response

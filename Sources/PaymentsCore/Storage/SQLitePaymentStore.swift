@@ -11,7 +11,7 @@ public final class SQLitePaymentStore: PaymentStore {
     }
 
     public func insert(_ payment: Payment) throws {
-        try db.write {
+        _ = try db.write {
             try db.run(
                 "INSERT INTO payments (transaction_id, reference, amount, return_url, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [.text(payment.transactionID), .text(payment.reference), .integer(payment.amount), .text(payment.returnURL),
@@ -52,10 +52,16 @@ public final class SQLitePaymentStore: PaymentStore {
         if let max = query.maxAmount { add("amount <= ?", .integer(max)) }
         if let min = query.minDate { add("updated_at >= ?", .integer(min)) }
         if let max = query.maxDate { add("updated_at <= ?", .integer(max)) }
-        if let before = query.before { add("seq < ?", .integer(before)) }
+        if let after = query.after {
+            conditions.append("(updated_at, seq) < (?, ?)")
+            parameters.append(contentsOf: [.integer(after.timestamp), .integer(after.sequence)])
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         parameters.append(.integer(Int64(query.limit)))
-        return try db.query("SELECT \(Self.columns) FROM payments \(filter) ORDER BY seq DESC LIMIT ?", parameters).compactMap(Self.payment)
+        return try db.query(
+            "SELECT \(Self.columns) FROM payments \(filter) ORDER BY updated_at DESC, seq DESC LIMIT ?",
+            parameters
+        ).compactMap(Self.payment)
     }
 
     public func failStale(updatedBefore cutoff: Int64, reason: String, at: Int64) throws -> Int {

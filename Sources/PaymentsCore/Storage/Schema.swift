@@ -45,9 +45,11 @@ public enum Schema {
                 created_at INTEGER NOT NULL,
                 updated_at INTEGER NOT NULL
             );
-            CREATE INDEX payments_state ON payments (state, seq);
-            CREATE INDEX payments_updated ON payments (updated_at);
-            CREATE INDEX payments_amount ON payments (amount);
+            -- GET /payments lists by latest state change, newest first, and stops after `limit`
+            -- rows: both indexes end in the sort key, so every filter combination is an in-order
+            -- range scan. No amount index: it would tempt the planner into sorting the matches.
+            CREATE INDEX payments_updated ON payments (updated_at, seq);
+            CREATE INDEX payments_state_updated ON payments (state, updated_at, seq);
             """),
     ])
 

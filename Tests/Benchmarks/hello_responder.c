@@ -1,0 +1,35 @@
+/* Baseline for `make bench`: the smallest multi-threaded libfcgi responder, the ceiling for
+ * any libfcgi worker behind the same nginx. Usage: hello_responder SOCKET THREADS */
+#include <fcgiapp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int listen_fd;
+
+static void *serve(void *unused) {
+    (void)unused;
+    FCGX_Request request;
+    FCGX_InitRequest(&request, listen_fd, 0);
+    static const char reply[] = "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"orders\":[]}";
+    while (FCGX_Accept_r(&request) >= 0) {
+        FCGX_PutStr(reply, (int)sizeof(reply) - 1, request.out);
+        FCGX_Finish_r(&request);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: %s SOCKET THREADS\n", argv[0]); return 2; }
+    int threads = atoi(argv[2]);
+    FCGX_Init();
+    unlink(argv[1]);
+    listen_fd = FCGX_OpenSocket(argv[1], 1024);
+    if (listen_fd < 0) { perror("FCGX_OpenSocket"); return 1; }
+    pthread_t ids[256];
+    for (int i = 0; i < threads && i < 256; i++) pthread_create(&ids[i], NULL, serve, NULL);
+    for (int i = 0; i < threads && i < 256; i++) pthread_join(ids[i], NULL);
+    return 0;
+}
