@@ -31,9 +31,15 @@ extension IntegrationSuite {
             ]
             var failedIDs: [String] = []
             for fault in faults {
+                if fault.contains(#""endpoint":"token""#) {
+                    // Force a token call on whichever worker takes the request: a cached token
+                    // now gets 401 and must be refreshed, hitting the injected fault.
+                    let expired = try shop.http.send("POST", "\(shop.sandbox)/__sandbox/expire-tokens")
+                    #expect(expired.status == 200)
+                }
                 try shop.injectFault(fault)
                 let response = try shop.http.postJSON(url, body)
-                #expect(response.status == 502, "\(fault)")
+                #expect(response.status == 502, "\(fault): \(response.text)")
                 #expect(response.header("Content-Type") == "application/problem+json")
                 if let id = response.json["order_id"]?.stringValue { failedIDs.append(id) }
             }
