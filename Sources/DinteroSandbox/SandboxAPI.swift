@@ -10,13 +10,13 @@ struct SandboxAPI {
 
     func register(on router: inout Router) {
         router.on("POST", "/v1/accounts/:aid/auth/token") { request, parameters in
-            try withFault("token") { try token(request, accountID: parameters["aid"]) }
+            try state.respond(faultsFor: "token") { try token(request, accountID: parameters["aid"]) }
         }
         router.on("POST", "/v1/sessions-profile") { request, _ in
-            try withFault("sessions") { try createSession(request) }
+            try state.respond(faultsFor: "sessions") { try createSession(request) }
         }
         router.on("GET", "/v1/transactions/:id") { request, parameters in
-            try withFault("transactions") { try transaction(request, id: parameters["id"]) }
+            try state.respond(faultsFor: "transactions") { try transaction(request, id: parameters["id"]) }
         }
         router.on("GET", "/v1/view/:sid") { _, parameters in paymentPage(sessionID: parameters["sid"]) }
         router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: parameters["sid"]) }
@@ -28,13 +28,6 @@ struct SandboxAPI {
     /// Dintero's error document.
     static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
         .json(.object([("error", .object([("code", .string(code)), ("message", .string(message))]))]), status: status)
-    }
-
-    private func withFault(_ endpoint: String, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
-        guard let fault = state.takeFault(for: endpoint) else { return try body() }
-        if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
-        guard fault.status > 0 else { return try body() }
-        return HTTPResponse(status: fault.status, headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
     }
 
     // MARK: - Auth

@@ -18,16 +18,9 @@ struct SandboxProvider {
 
     func register(on router: inout Router) {
         router.on("POST", "/provider/v1/payments") { request, _ in
-            try withFault { charge(request) }
+            state.count { $0.providerCalls += 1 }
+            return state.respond(faultsFor: "provider") { charge(request) }
         }
-    }
-
-    private func withFault(_ body: () -> HTTPResponse) throws -> HTTPResponse {
-        state.count { $0.providerCalls += 1 }
-        guard let fault = state.takeFault(for: "provider") else { return body() }
-        if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
-        guard fault.status > 0 else { return body() }
-        return HTTPResponse(status: fault.status, headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
     }
 
     private func charge(_ request: HTTPRequest) -> HTTPResponse {

@@ -141,6 +141,15 @@ final class SandboxState: Sendable {
         }
     }
 
+    /// Answers with the injected fault for `endpoint` when one is pending (after its delay; a
+    /// fault with status 0 only delays), otherwise with `body`.
+    func respond(faultsFor endpoint: String, _ body: () throws -> HTTPResponse) rethrows -> HTTPResponse {
+        guard let fault = takeFault(for: endpoint) else { return try body() }
+        if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
+        guard fault.status > 0 else { return try body() }
+        return HTTPResponse(status: fault.status, headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+    }
+
     func count(_ update: (inout Counters) -> Void) {
         store.withLock { update(&$0.counters) }
     }
