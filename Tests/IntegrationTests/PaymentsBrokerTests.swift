@@ -83,6 +83,30 @@ extension IntegrationSuite {
             #expect(row?["error_reason"].string?.contains("unreachable") == true)
         }
 
+        @Test func providerTimeoutEndsInError() throws {
+            let stack = try StackHarness.start(workerEnvironment: ["PROVIDER_TIMEOUT_SECONDS": "1"])
+            defer { stack.stop() }
+            let shop = Shop(stack: stack)
+            try shop.injectFault(#"{"endpoint":"provider","status":0,"delay_ms":2500,"count":1}"#)
+            let payment = try createPayment(shop)
+            #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
+            let db = try Connection(path: stack.databasePath)
+            let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
+            #expect(row?["state"].string == "ERROR")
+            #expect(row?["error_reason"].string == "provider timed out")
+        }
+
+        @Test func payPathWithoutPlaceholderStopsStartUp() throws {
+            let error = #expect(throws: LocalStack.StartError.self) {
+                try StackHarness.start(workerEnvironment: ["PAY_PATH": "https://shop.example/pay"])
+            }
+            let message = try #require(error?.description)
+            #expect(message.contains("payments-worker exited with status 78"))
+            let logPath = try #require(message.components(separatedBy: "see ").last)
+            let log = try String(contentsOfFile: logPath, encoding: .utf8)
+            #expect(log.contains("PAY_PATH must contain {TXID}"))
+        }
+
         @Test func concurrentDoubleSubmissionProcessesOne() throws {
             let stack = try StackHarness.start(workers: 2, threads: 4)
             defer { stack.stop() }

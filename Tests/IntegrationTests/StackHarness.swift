@@ -31,7 +31,12 @@ enum StackHarness {
             workerEnvironment: environment,
             sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0.1"].merging(sandboxEnvironment) { _, new in new }
         ))
-        try stack.start()
+        do {
+            try stack.start()
+        } catch {
+            stack.stop()  // whatever did start is stopped by its pid
+            throw error
+        }
         return stack
     }
 

@@ -153,9 +153,9 @@ import Testing
         let real = try DinteroConfiguration.from(Environment([
             "DINTERO_ACCOUNT_ID": "T11223344", "DINTERO_CLIENT_ID": "id", "DINTERO_CLIENT_SECRET": "secret",
         ]))
-        #expect(real.apiBaseURL == "https://test.dintero.com")
-        #expect(real.checkoutBaseURL == "https://checkout.test.dintero.com")
-        #expect(real.audience == "https://test.dintero.com/v1/accounts/T11223344")
+        #expect(real.apiBaseURL == "https://api.dintero.com")
+        #expect(real.checkoutBaseURL == "https://checkout.dintero.com")
+        #expect(real.audience == "https://api.dintero.com/v1/accounts/T11223344")
         #expect(throws: ConfigurationError.self) { try DinteroConfiguration.from(Environment(["DINTERO_CLIENT_ID": "id"])) }
         #expect(throws: ConfigurationError.self) {
             try DinteroConfiguration.from(Environment(["DINTERO_CLIENT_ID": "id", "DINTERO_CLIENT_SECRET": "s", "DINTERO_ACCOUNT_ID": "X1"]))

@@ -6,9 +6,9 @@ public struct DinteroConfiguration: Sendable {
     public var clientID: String
     /// API client secret. Never logged.
     public var clientSecret: String
-    /// Base of the auth API, e.g. `https://test.dintero.com`.
+    /// Base of the auth API, `https://api.dintero.com`.
     public var apiBaseURL: String
-    /// Base of the Checkout API, e.g. `https://checkout.test.dintero.com`.
+    /// Base of the Checkout API, `https://checkout.dintero.com`.
     public var checkoutBaseURL: String
     /// Session profile used for `sessions-profile`.
     public var profileID: String
@@ -51,18 +51,19 @@ public struct DinteroConfiguration: Sendable {
         guard let first = accountID.first, first == "T" || first == "P", accountID.count > 1 else {
             throw ConfigurationError("DINTERO_ACCOUNT_ID must be set to an account id starting with T (test) or P (production)")
         }
-        let isTest = first == "T"
+        // Dintero's documentation: one API host for test (T…) and production (P…) accounts; the
+        // account id selects the environment. (DESIGN.md names test.* hosts; the docs win.)
         return DinteroConfiguration(
             accountID: accountID,
             clientID: clientID ?? sandbox.clientID,
             clientSecret: clientSecret ?? sandbox.clientSecret,
             apiBaseURL: try environment.baseURL(
                 "DINTERO_API_URL",
-                default: usesSandbox ? sandbox.baseURL : (isTest ? "https://test.dintero.com" : "https://api.dintero.com")
+                default: usesSandbox ? sandbox.baseURL : "https://api.dintero.com"
             ),
             checkoutBaseURL: try environment.baseURL(
                 "DINTERO_CHECKOUT_URL",
-                default: usesSandbox ? sandbox.baseURL : (isTest ? "https://checkout.test.dintero.com" : "https://checkout.dintero.com")
+                default: usesSandbox ? sandbox.baseURL : "https://checkout.dintero.com"
             ),
             profileID: environment.string("DINTERO_PROFILE_ID") ?? "default",
             timeout: try environment.seconds("DINTERO_TIMEOUT_SECONDS", default: 10, in: 0.1...120)
