@@ -25,6 +25,7 @@ extension IntegrationSuite {
             let body = #"{"amount": 1000, "currency": "NOK"}"#
             let faults = [
                 #"{"endpoint":"sessions","status":503,"count":1}"#,
+                #"{"endpoint":"sessions","status":400,"body":"{\"error\":{\"message\":\"bad profile\"}}","count":1}"#,
                 #"{"endpoint":"sessions","status":200,"body":"<html>maintenance</html>","count":1}"#,
                 #"{"endpoint":"sessions","status":0,"delay_ms":2500,"count":1}"#,
                 #"{"endpoint":"token","status":500,"count":1}"#,
