@@ -3,9 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian packages: nginx and the C libraries (libfcgi, SQLite) the workers link; sqlite3 and
-# curl for inspection; wrk and ab (apache2-utils) for `make bench`.
+# curl for inspection; wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
 DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev sqlite3 curl ca-certificates
-BENCH_PACKAGES := wrk apache2-utils libfcgi-bin
+BENCH_PACKAGES := wrk apache2-utils gcc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
@@ -50,7 +50,7 @@ test: build
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
 
 bench: release
-	$(call install_missing,$(BENCH_PACKAGES) gcc)
+	$(call install_missing,$(BENCH_PACKAGES))
 	bash Tests/Benchmarks/bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 clean:
