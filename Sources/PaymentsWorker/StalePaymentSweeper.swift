@@ -9,9 +9,16 @@ enum StalePaymentSweeper {
     static func start(configuration: ServiceConfiguration, log: Logger, interval: TimeInterval = 30) {
         let grace = configuration.payments.providerTimeout + 60
         Thread.detachNewThread {
+            let store: SQLitePaymentStore
             do {
-                let store = SQLitePaymentStore(connection: try Schema.open(path: configuration.databasePath))
-                while true {
+                store = SQLitePaymentStore(connection: try Schema.open(path: configuration.databasePath))
+            } catch {
+                log.error("stale payment sweeper cannot open the database: \(error)")
+                return
+            }
+            while true {
+                // One failed sweep (a lock held past the busy timeout) must not end the sweeping.
+                do {
                     let now = Date()
                     let swept = try store.failStale(
                         updatedBefore: (now - grace).epochMilliseconds,
@@ -19,10 +26,10 @@ enum StalePaymentSweeper {
                         at: now.epochMilliseconds
                     )
                     if swept > 0 { log.warning("moved \(swept) payment(s) stuck in card to ERROR") }
-                    Thread.sleep(forTimeInterval: interval)
+                } catch {
+                    log.error("stale payment sweep failed; retrying in \(Int(interval)) s: \(error)")
                 }
-            } catch {
-                log.error("stale payment sweeper stopped: \(error)")
+                Thread.sleep(forTimeInterval: interval)
             }
         }
     }
