@@ -129,11 +129,14 @@ public final class LocalStack: @unchecked Sendable {
         try launch("nginx", executable: Self.nginxPath(),
                    arguments: ["-c", "\(nginxPrefix)/nginx.conf", "-p", nginxPrefix, "-e", "\(nginxPrefix)/nginx-error.log"],
                    environment: ProcessInfo.processInfo.environment)
+        let probe = URLSessionTransport()
         try waitFor(timeout: timeout, what: "the service at \(baseURL)/orders") {
-            Self.answers("http://127.0.0.1:\(configuration.port)/orders")
+            Self.answers("http://127.0.0.1:\(configuration.port)/orders", via: probe)
         }
         if let sandboxPort = configuration.sandboxPort {
-            try waitFor(timeout: timeout, what: "the sandbox") { Self.answers("http://127.0.0.1:\(sandboxPort)/__sandbox/stats") }
+            try waitFor(timeout: timeout, what: "the sandbox") {
+                Self.answers("http://127.0.0.1:\(sandboxPort)/__sandbox/stats", via: probe)
+            }
         }
     }
 
@@ -220,8 +223,7 @@ public final class LocalStack: @unchecked Sendable {
         throw StartError(description: "timed out after \(Int(timeout)) s waiting for \(what); logs are in \(configuration.runDirectory)")
     }
 
-    private static func answers(_ url: String) -> Bool {
-        let transport = URLSessionTransport()
+    private static func answers(_ url: String, via transport: URLSessionTransport) -> Bool {
         guard let response = try? transport.send(TransportRequest(method: "GET", url: url, timeout: 2)) else { return false }
         return response.status == 200
     }
