@@ -36,9 +36,6 @@ public enum ProcessSignals {
     /// The signal used to interrupt a thread blocked in `accept`.
     static let wake = SIGUSR1
 
-    /// Installs a no-op handler for the wake signal without `SA_RESTART`, so a blocked
-    /// `accept` returns `EINTR`. Must run before `FCGX_Init`, which installs its own handler
-    /// only where none is set.
     /// Unblocks the wake signal in the calling thread.
     static func unblockWake() {
         var set = sigset_t()
@@ -47,6 +44,9 @@ public enum ProcessSignals {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
+    /// Installs a no-op handler for the wake signal without `SA_RESTART`, so a blocked
+    /// `accept` returns `EINTR`. Must run before `FCGX_Init`, which installs its own handler
+    /// only where none is set.
     static func installWakeHandler() {
         var action = sigaction()
         sigemptyset(&action.sa_mask)
