@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Layers, imports flowing one way (README "Architecture" draws the graph):
+//   C system libraries -> their one Swift wrapper -> ServiceSupport/HTTPKit -> PaymentsDomain
+//   -> adapters (Dintero, CardProvider, PaymentsSQLite) -> PaymentsAPI -> PaymentsApp -> executables.
 let package = Package(
     name: "payments-service",
     platforms: [.macOS(.v15)],
@@ -14,28 +17,54 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
 
+        // Logging, settings, clocks, process helpers. Foundation only.
+        .target(name: "ServiceSupport"),
+        // HTTP values, router with route groups, JSON, forms, the outbound transport. No C, no payments.
+        .target(name: "HTTPKit", dependencies: ["ServiceSupport"]),
+
         // Swift wrappers, the only importers of their C library.
-        .target(name: "FastCGI", dependencies: ["CFastCGI"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "HTTPKit", "ServiceSupport"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
 
-        // Domain, storage, Dintero client, HTTP routing. No C imports.
-        .target(name: "PaymentsCore", dependencies: ["SQLite"]),
+        // Orders and payments: models, status machines, flows, storage and gateway protocols.
+        // No HTTP, no SQL, no C.
+        .target(name: "PaymentsDomain", dependencies: ["ServiceSupport"]),
 
-        // Serves a core router over FastCGI: request mapping, threads, signal-driven drain.
-        .target(name: "FastCGIHost", dependencies: ["FastCGI", "PaymentsCore"]),
+        // Adapters behind the domain's protocols.
+        .target(name: "Dintero", dependencies: ["PaymentsDomain", "HTTPKit", "ServiceSupport"]),
+        .target(name: "CardProvider", dependencies: ["PaymentsDomain", "HTTPKit"]),
+        .target(name: "PaymentsSQLite", dependencies: ["PaymentsDomain", "SQLite", "ServiceSupport"]),
+
+        // Controllers: decode, call a domain service, encode. One route group per API.
+        .target(name: "PaymentsAPI", dependencies: ["PaymentsDomain", "HTTPKit", "ServiceSupport"]),
+
+        // Composition root: configuration, supervisor and worker modes, sweepers.
+        .target(name: "PaymentsApp", dependencies: [
+            "PaymentsAPI", "Dintero", "CardProvider", "PaymentsSQLite", "FastCGI", "HTTPKit", "ServiceSupport",
+        ]),
 
         // Starts nginx, workers and sandbox on loopback (make run, integration tests).
-        .target(name: "LocalStack", dependencies: ["PaymentsCore"]),
+        .target(name: "LocalStack", dependencies: ["HTTPKit", "ServiceSupport"]),
 
         // Thin executables.
-        .executableTarget(name: "PaymentsWorker", dependencies: ["FastCGI", "FastCGIHost", "PaymentsCore", "SQLite"]),
-        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "FastCGIHost", "PaymentsCore"]),
+        .executableTarget(name: "PaymentsWorker", dependencies: ["PaymentsApp", "FastCGI", "ServiceSupport"]),
+        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero"]),
+        .executableTarget(name: "PaymentsStack", dependencies: ["LocalStack", "FastCGI", "Dintero", "ServiceSupport"]),
 
-        .executableTarget(name: "PaymentsStack", dependencies: ["FastCGI", "LocalStack", "PaymentsCore"]),
+        // Test doubles shared by the test targets; never linked into a product.
+        .target(name: "TestSupport", dependencies: [
+            "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQLite", "Dintero", "HTTPKit", "ServiceSupport",
+            "SQLite", "LocalStack",
+        ], path: "Tests/TestSupport"),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
-        .testTarget(name: "PaymentsCoreTests", dependencies: ["PaymentsCore", "SQLite"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["LocalStack", "PaymentsCore", "SQLite"]),
+        .testTarget(name: "PaymentsTests", dependencies: [
+            "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQLite", "Dintero", "CardProvider", "HTTPKit",
+            "ServiceSupport", "SQLite", "TestSupport",
+        ]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "LocalStack", "HTTPKit", "ServiceSupport", "SQLite", "PaymentsDomain", "Dintero", "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

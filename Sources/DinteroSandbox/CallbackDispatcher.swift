@@ -1,5 +1,6 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 /// Delivers Dintero's server-to-server callback (a GET) on its own thread, retrying with
 /// back-off until the merchant answers 2xx or the attempts run out.
@@ -19,7 +20,7 @@ struct CallbackDispatcher: Sendable {
                 if wait > 0 { usleep(useconds_t(wait * 1_000_000)) }
                 state.count { $0.callbackAttempts += 1 }
                 let request = TransportRequest(method: "GET", url: url, headers: [("event-delivery", delivery)], timeout: 10)
-                if let response = try? transport.send(request), (200..<300).contains(response.status) {
+                if let response = try? transport.send(request), response.status.isSuccess {
                     state.count { $0.callbacksDelivered += 1 }
                     return
                 }

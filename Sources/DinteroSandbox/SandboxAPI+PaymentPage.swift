@@ -1,5 +1,6 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 /// The hosted payment page: pay (with a chosen outcome) or cancel, then back to return_url.
 extension SandboxAPI {
@@ -8,34 +9,34 @@ extension SandboxAPI {
 
     func paymentPage(sessionID: String) -> HTTPResponse {
         guard let session = state.session(sessionID) else {
-            return ShopperPage.render(title: "Session not found", message: "This payment session does not exist.", status: 404)
+            return HTML.page(title: "Session not found", message: "This payment session does not exist.", status: 404)
         }
         guard session.transactionID == nil, !session.cancelled else {
-            return ShopperPage.render(title: "Session closed", message: "This payment session is already completed.", status: 410)
+            return HTML.page(title: "Session closed", message: "This payment session is already completed.", status: 410)
         }
         let amount = String(format: "%.2f", Double(session.amount) / 100)
         let options = Self.outcomes.map { "<option value=\"\($0)\">\($0)</option>" }.joined()
-        let escapedID = ShopperPage.escape(FormEncoding.percentEncode(session.id))
+        let escapedID = HTML.escape(FormEncoding.percentEncode(session.id))
         let form = """
-            <p>Dintero sandbox (local, test only). Merchant reference \(ShopperPage.escape(session.merchantReference)).</p>
+            <p>Dintero sandbox (local, test only). Merchant reference \(HTML.escape(session.merchantReference)).</p>
             <form method="post" action="/v1/view/\(escapedID)/pay">
               <label>Outcome <select name="outcome">\(options)</select></label>
-              <button type="submit" name="action" value="pay">Pay \(amount) \(ShopperPage.escape(session.currency))</button>
+              <button type="submit" name="action" value="pay">Pay \(amount) \(HTML.escape(session.currency))</button>
             </form>
             <form method="post" action="/v1/view/\(escapedID)/cancel">
               <button type="submit" name="action" value="cancel">Cancel</button>
             </form>
             """
-        return ShopperPage.render(title: "Pay \(amount) \(session.currency)", message: "Choose how this test payment ends.", status: 200, body: form)
+        return HTML.page(title: "Pay \(amount) \(session.currency)", message: "Choose how this test payment ends.", status: 200, body: form)
     }
 
     func pay(_ request: HTTPRequest, sessionID: String) -> HTTPResponse {
         let outcome = FormEncoding.decode(request.body).first { $0.name == "outcome" }?.value ?? "AUTHORIZED"
         guard Self.outcomes.contains(outcome) else {
-            return ShopperPage.render(title: "Invalid outcome", message: "Unknown outcome \(outcome).", status: 400)
+            return HTML.page(title: "Invalid outcome", message: "Unknown outcome \(outcome).", status: 400)
         }
         guard let (session, transaction) = state.pay(sessionID: sessionID, status: outcome, transactionIDPrefix: "\(configuration.accountID).") else {
-            return ShopperPage.render(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
+            return HTML.page(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
         }
         let parameters = [
             ("transaction_id", transaction.id),
@@ -54,7 +55,7 @@ extension SandboxAPI {
 
     func cancel(sessionID: String) -> HTTPResponse {
         guard let session = state.cancel(sessionID: sessionID) else {
-            return ShopperPage.render(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
+            return HTML.page(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
         }
         return .redirect(to: Self.url(session.returnURL, adding: [
             ("error", "cancelled"),

@@ -1,5 +1,6 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 /// The Dintero endpoints the service uses, with Dintero's shapes and status codes.
 struct SandboxAPI {
@@ -8,25 +9,25 @@ struct SandboxAPI {
     let callbacks: CallbackDispatcher
     let log: Logger
 
-    func register(on router: inout Router) {
+    func register(on router: inout RouteGroup) {
         router.on("POST", "/v1/accounts/:aid/auth/token") { request, parameters in
-            try state.respond(faultsFor: "token") { try token(request, accountID: parameters["aid"]) }
+            try state.respond(faultsFor: "token") { try token(request, accountID: try parameters.require("aid")) }
         }
         router.on("POST", "/v1/sessions-profile") { request, _ in
             try state.respond(faultsFor: "sessions") { try createSession(request) }
         }
         router.on("GET", "/v1/transactions/:id") { request, parameters in
-            try state.respond(faultsFor: "transactions") { try transaction(request, id: parameters["id"]) }
+            try state.respond(faultsFor: "transactions") { try transaction(request, id: try parameters.require("id")) }
         }
-        router.on("GET", "/v1/view/:sid") { _, parameters in paymentPage(sessionID: parameters["sid"]) }
-        router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: parameters["sid"]) }
-        router.on("POST", "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: parameters["sid"]) }
+        router.on("GET", "/v1/view/:sid") { _, parameters in paymentPage(sessionID: try parameters.require("sid")) }
+        router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: try parameters.require("sid")) }
+        router.on("POST", "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: try parameters.require("sid")) }
         SandboxControl(state: state).register(on: &router)
         SandboxProvider(state: state).register(on: &router)
     }
 
     /// Dintero's error document.
-    static func error(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
+    static func error(_ status: HTTPStatus, _ code: String, _ message: String) -> HTTPResponse {
         .json(.object([("error", .object([("code", .string(code)), ("message", .string(message))]))]), status: status)
     }
 
@@ -70,11 +71,11 @@ struct SandboxAPI {
         guard request.mediaType == "application/json", let body = try? JSONValue.parse(request.body) else {
             return Self.error(400, "bad_request", "Body must be JSON")
         }
-        guard let returnURL = body["url"]?["return_url"]?.stringValue, Self.isHTTPURL(returnURL) else {
+        guard let returnURL = body["url"]?["return_url"]?.stringValue, AbsoluteHTTPURL.isValid(returnURL) else {
             return Self.error(400, "bad_request", "url.return_url is required")
         }
         let callbackURL = body["url"]?["callback_url"]?.stringValue
-        if let callbackURL, !Self.isHTTPURL(callbackURL) {
+        if let callbackURL, !AbsoluteHTTPURL.isValid(callbackURL) {
             return Self.error(400, "bad_request", "url.callback_url must be an absolute URL")
         }
         guard let order = body["order"], let amount = order["amount"]?.integerValue, amount >= 0,
@@ -97,10 +98,5 @@ struct SandboxAPI {
         guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
         guard let transaction = state.transaction(id) else { return Self.error(404, "not_found", "Transaction not found") }
         return .json(transaction.json)
-    }
-
-    static func isHTTPURL(_ text: String) -> Bool {
-        guard let url = URL(string: text), let scheme = url.scheme else { return false }
-        return ["http", "https"].contains(scheme.lowercased()) && url.host != nil
     }
 }

@@ -1,4 +1,6 @@
-import PaymentsCore
+import Dintero
+import HTTPKit
+import ServiceSupport
 
 /// Sandbox settings, from `SANDBOX_*` variables; credentials default to the ones the worker
 /// uses when no Dintero credentials are configured.

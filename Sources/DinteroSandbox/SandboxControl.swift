@@ -1,11 +1,12 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 /// Test controls under `/__sandbox/` (the sandbox listens on loopback only).
 struct SandboxControl {
     let state: SandboxState
 
-    func register(on router: inout Router) {
+    func register(on router: inout RouteGroup) {
         // Make the next `count` calls of an endpoint (token, sessions, transactions) fail or
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
         router.on("POST", "/__sandbox/faults") { request, _ in

@@ -1,5 +1,6 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 /// A card payment provider for the /payments broker, under `/provider`. The outcome is chosen
 /// by well-known test card numbers; any other valid number is approved. Card data is neither
@@ -16,7 +17,7 @@ struct SandboxProvider {
         "4000000000000259": (0, "slow", nil),
     ]
 
-    func register(on router: inout Router) {
+    func register(on router: inout RouteGroup) {
         router.on("POST", "/provider/v1/payments") { request, _ in
             state.count { $0.providerCalls += 1 }
             return state.respond(faultsFor: "provider") { charge(request) }
@@ -36,7 +37,7 @@ struct SandboxProvider {
             usleep(30_000_000)
             return .json(.object([("paymentId", .string(paymentID)), ("status", .string("approved"))]))
         case "error":
-            return .json(.object([("error", .string(behaviour.reason ?? "error"))]), status: behaviour.status)
+            return .json(.object([("error", .string(behaviour.reason ?? "error"))]), status: HTTPStatus(behaviour.status))
         default:
             var members: [(String, JSONValue)] = [("paymentId", .string(paymentID)), ("status", .string(behaviour.outcome))]
             if let reason = behaviour.reason { members.append(("reason", .string(reason))) }

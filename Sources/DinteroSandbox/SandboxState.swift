@@ -1,5 +1,6 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 import Synchronization
 
 /// The sandbox's in-memory Dintero: tokens, sessions, transactions, injected faults.
@@ -147,7 +148,7 @@ final class SandboxState: Sendable {
         guard let fault = takeFault(for: endpoint) else { return try body() }
         if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
         guard fault.status > 0 else { return try body() }
-        return HTTPResponse(status: fault.status, headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+        return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
     }
 
     func count(_ update: (inout Counters) -> Void) {

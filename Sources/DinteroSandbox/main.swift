@@ -1,7 +1,8 @@
+import Dintero
 import FastCGI
-import FastCGIHost
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 // A local stand-in for Dintero Checkout, served over FastCGI behind nginx on a loopback port.
 ProcessSignals.blockTermination()
@@ -25,14 +26,24 @@ do {
         log: log
     )
     log.info("Dintero sandbox for account \(configuration.accountID) at \(configuration.publicURL) (socket \(socketPath))")
-    try FastCGIHost.serve(socket: socket, threads: max(1, threads), maxBodyBytes: 64 * 1024, log: log) {
-        var router = Router(log: log)
-        SandboxAPI(configuration: configuration, state: state, callbacks: callbacks, log: log).register(on: &router)
+    try FastCGIServer.serve(socket: socket, threads: max(1, threads), maxBodyBytes: 64 * 1024) {
+        var router = Router(log: log, errors: DinteroErrorRenderer())
+        router.group("/", errors: DinteroErrorRenderer()) { group in
+            SandboxAPI(configuration: configuration, state: state, callbacks: callbacks, log: log).register(on: &group)
+        }
         return router
     }
-    unlink(socketPath)
+    try FastCGISocket.removeSocketFile(socketPath)
     exit(0)
 } catch {
     log.error("\(error)")
     exit(error is ConfigurationError ? 78 : 1)
+}
+
+/// Dintero's error document, `{"error": {"code", "message"}}`, for every error the sandbox's
+/// router raises.
+struct DinteroErrorRenderer: ErrorRenderer {
+    func render(_ problem: Problem, for request: HTTPRequest) -> HTTPResponse {
+        SandboxAPI.error(problem.status, problem.field.map { "invalid_\($0)" } ?? "error", problem.detail)
+    }
 }

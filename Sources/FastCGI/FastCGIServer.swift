@@ -1,4 +1,5 @@
 import CFastCGI
+import HTTPKit
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -7,24 +8,21 @@ import Glibc
 /// A multi-threaded FastCGI responder on an inherited listening socket.
 ///
 /// Each thread runs its own blocking `FCGX_Accept_r` loop with its own `FCGX_Request` and its
-/// own handler, built on that thread by the factory (so per-thread resources such as a
+/// own responder, built on that thread by the factory (so per-thread resources such as a
 /// database connection never cross threads). ``shutdown()`` lets in-flight requests finish and
 /// wakes every thread blocked in `accept`.
 public final class FastCGIServer: Sendable {
-    /// A request handler owned by one accept thread.
-    public typealias Handler = (FastCGIRequest) -> FastCGIResponse
-
     /// Server settings.
     public struct Configuration: Sendable {
-        /// The listening socket; 0 is the FastCGI convention for an inherited socket.
-        public var listenSocket: Int32
+        /// The listening socket; fd 0 is the FastCGI convention for an inherited socket.
+        public var listenSocket: FileDescriptor
         /// Number of accept threads.
         public var threads: Int
         /// Largest body read into memory; longer bodies are cut and flagged.
         public var maxBodyBytes: Int
 
         /// Creates a configuration.
-        public init(listenSocket: Int32 = 0, threads: Int = 4, maxBodyBytes: Int = 64 * 1024) {
+        public init(listenSocket: FileDescriptor = .standardInput, threads: Int = 4, maxBodyBytes: Int = 64 * 1024) {
             self.listenSocket = listenSocket
             self.threads = threads
             self.maxBodyBytes = maxBodyBytes
@@ -35,26 +33,19 @@ public final class FastCGIServer: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let running = Mutex<[Int: DedicatedThread]>([:])
 
-    /// Creates a server; nothing runs until ``start(makeHandler:)``.
+    /// Creates a server; nothing runs until ``start(makeResponder:)``.
     public init(configuration: Configuration) {
         self.configuration = configuration
     }
 
-    /// True when fd 0 (or `socket`) is a listening socket, as when started by a FastCGI manager.
-    public static func isListeningSocket(_ socket: Int32 = 0) -> Bool {
-        var accepting: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        return getsockopt(socket, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting != 0
-    }
-
-    /// Initializes libfcgi and starts the accept threads. `makeHandler` runs once on each thread.
-    public func start(makeHandler: @escaping @Sendable () throws -> Handler) throws {
-        ProcessSignals.installWakeHandler()
+    /// Initializes libfcgi and starts the accept threads. `makeResponder` runs once on each thread.
+    public func start(makeResponder: @escaping @Sendable () throws -> any HTTPResponder) throws {
+        try ProcessSignals.installWakeHandler()
         guard FCGX_Init() == 0 else { throw FastCGIError.initFailed }
         for index in 0..<configuration.threads {
             let thread = DedicatedThread { [self] in
                 defer { _ = running.withLock { $0.removeValue(forKey: index) } }
-                acceptLoop(index: index, makeHandler: makeHandler)
+                acceptLoop(index: index, makeResponder: makeResponder)
             }
             running.withLock { $0[index] = thread }
             thread.start()
@@ -76,43 +67,55 @@ public final class FastCGIServer: Sendable {
         }
     }
 
-    /// Number of accept threads still running.
-    public var runningThreads: Int { running.withLock { $0.count } }
+    /// Serves responders from `makeResponder` on `threads` accept threads until SIGTERM or
+    /// SIGINT, then drains in-flight requests. Call ``ProcessSignals/blockTermination()``
+    /// first thing in `main`.
+    public static func serve(
+        socket: FileDescriptor = .standardInput,
+        threads: Int,
+        maxBodyBytes: Int,
+        onSignal: (Int32) -> Void = { _ in },
+        makeResponder: @escaping @Sendable () throws -> any HTTPResponder
+    ) throws {
+        let server = FastCGIServer(configuration: .init(listenSocket: socket, threads: threads, maxBodyBytes: maxBodyBytes))
+        try server.start(makeResponder: makeResponder)
+        onSignal(ProcessSignals.waitForTermination())
+        server.shutdown()
+    }
 
-    private func acceptLoop(index: Int, makeHandler: @Sendable () throws -> Handler) {
-        ProcessSignals.unblockWake()
-        let handler: Handler
+    private func acceptLoop(index: Int, makeResponder: @Sendable () throws -> any HTTPResponder) {
+        let responder: any HTTPResponder
         do {
-            handler = try makeHandler()
+            try ProcessSignals.unblockWake()
+            responder = try makeResponder()
         } catch {
             FastCGILog.error("accept thread \(index) could not start: \(error)")
             return
         }
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { request.deallocate() }
-        guard FCGX_InitRequest(request, configuration.listenSocket, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
+        guard FCGX_InitRequest(request, configuration.listenSocket.rawValue, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
             FastCGILog.error("accept thread \(index): FCGX_InitRequest failed")
             return
         }
         while !stopping.load(ordering: .sequentiallyConsistent) {
             if FCGX_Accept_r(request) < 0 {
-                if stopping.load(ordering: .sequentiallyConsistent) { break }
                 let code = errno
+                if stopping.load(ordering: .sequentiallyConsistent) { break }
                 if code != EINTR {
-                    FastCGILog.error("accept thread \(index): accept failed (errno \(code))")
+                    FastCGILog.error("accept thread \(index): accept failed: \(SystemCallError(call: "FCGX_Accept_r", subject: "fd \(configuration.listenSocket.rawValue)", errno: code))")
                     usleep(50_000)
                 }
                 continue
             }
-            let incoming = read(request)
-            let response = handler(incoming)
+            let response = responder.respond(to: read(request))
             write(response, to: request)
             FCGX_Finish_r(request)
         }
         FCGX_Free(request, 0)
     }
 
-    private func read(_ request: UnsafeMutablePointer<FCGX_Request>) -> FastCGIRequest {
+    private func read(_ request: UnsafeMutablePointer<FCGX_Request>) -> HTTPRequest {
         var params: [String: String] = [:]
         if var cursor = request.pointee.envp {
             while let entry = cursor.pointee {
@@ -143,12 +146,12 @@ public final class FastCGIServer: Sendable {
                 }
             }
         }
-        return FastCGIRequest(params: params, body: body, bodyExceedsLimit: exceeded)
+        return HTTPRequest(cgiParams: params, body: body, bodyExceedsLimit: exceeded)
     }
 
-    private func write(_ response: FastCGIResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
-        var head = "Status: \(response.status) \(HTTPReason.phrase(response.status))\r\n"
-        for header in response.headers where !header.name.contains("\r") && !header.value.contains("\r") {
+    private func write(_ response: HTTPResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
+        var head = "Status: \(response.status.code) \(response.status.reasonPhrase)\r\n"
+        for header in response.headers where !header.name.contains("\r") && !header.value.contains("\r") && !header.value.contains("\n") {
             head += "\(header.name): \(header.value)\r\n"
         }
         head += "Content-Length: \(response.body.count)\r\n\r\n"
@@ -165,13 +168,10 @@ public final class FastCGIServer: Sendable {
 /// Failures of the FastCGI layer.
 public enum FastCGIError: Error, CustomStringConvertible {
     case initFailed
-    case openSocketFailed(path: String, errno: Int32)
 
     public var description: String {
         switch self {
         case .initFailed: return "FCGX_Init failed"
-        case .openSocketFailed(let path, let code):
-            return "cannot listen on \(path): \(String(cString: strerror(code)))"
         }
     }
 }

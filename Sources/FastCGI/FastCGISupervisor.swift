@@ -1,4 +1,5 @@
 import Foundation
+import ServiceSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -16,10 +17,10 @@ public final class FastCGISupervisor: Sendable {
         /// How many worker processes.
         public var workers: Int
         /// The listening socket handed to every worker as fd 0.
-        public var listenSocket: Int32
+        public var listenSocket: FileDescriptor
 
         /// Creates a configuration.
-        public init(executable: String, arguments: [String], workers: Int, listenSocket: Int32) {
+        public init(executable: String, arguments: [String], workers: Int, listenSocket: FileDescriptor) {
             self.executable = executable
             self.arguments = arguments
             self.workers = workers
@@ -50,11 +51,6 @@ public final class FastCGISupervisor: Sendable {
         }
     }
 
-    /// Process ids of the running workers, by slot.
-    public var workerPIDs: [Int32] {
-        state.withLock { $0.children.values.map(\.processIdentifier) }
-    }
-
     /// Sends SIGTERM to every worker and waits up to `drainSeconds` for them to exit, then
     /// SIGKILLs the rest.
     public func stop(drainSeconds: Double) {
@@ -65,10 +61,7 @@ public final class FastCGISupervisor: Sendable {
         for child in children where child.isRunning {
             kill(child.processIdentifier, SIGTERM)
         }
-        let deadline = Date().addingTimeInterval(drainSeconds)
-        while children.contains(where: \.isRunning), Date() < deadline {
-            usleep(20_000)
-        }
+        children.waitForExit(timeout: drainSeconds)
         for child in children where child.isRunning {
             log("worker \(child.processIdentifier) did not drain in \(drainSeconds)s; killing it")
             kill(child.processIdentifier, SIGKILL)
@@ -80,7 +73,7 @@ public final class FastCGISupervisor: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: configuration.executable)
         process.arguments = configuration.arguments
-        process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket, closeOnDealloc: false)
+        process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket.rawValue, closeOnDealloc: false)
         let started = Date()
         process.terminationHandler = { [self] finished in
             let stopping = state.withLock { state -> Bool in

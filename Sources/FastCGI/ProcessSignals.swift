@@ -15,19 +15,19 @@ public enum ProcessSignals {
     /// most signals blocked (a libdispatch worker, for one) would otherwise pass its mask on,
     /// and a blocked wake signal would leave accept threads asleep through shutdown.
     public static func blockTermination() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in termination { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_SETMASK, &set, nil)
+        var set = signalSet(termination)
+        // Failing here means the process cannot shut down cleanly; that is not recoverable.
+        try! SystemCall.checkReturned("pthread_sigmask", "SIG_SETMASK") { pthread_sigmask(SIG_SETMASK, &set, nil) }
         // A peer that hangs up must not kill the process; writes fail with EPIPE instead.
-        Glibc.signal(SIGPIPE, SIG_IGN)
+        var ignore = sigaction()
+        sigemptyset(&ignore.sa_mask)
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        try! SystemCall.check("sigaction", "SIGPIPE") { sigaction(SIGPIPE, &ignore, nil) }
     }
 
     /// Blocks until SIGTERM or SIGINT arrives; returns the signal number.
     public static func waitForTermination() -> Int32 {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in termination { sigaddset(&set, signal) }
+        var set = signalSet(termination)
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 {}
         return received
@@ -37,21 +37,26 @@ public enum ProcessSignals {
     static let wake = SIGUSR1
 
     /// Unblocks the wake signal in the calling thread.
-    static func unblockWake() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, wake)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    static func unblockWake() throws(SystemCallError) {
+        var set = signalSet([wake])
+        try SystemCall.checkReturned("pthread_sigmask", "SIG_UNBLOCK SIGUSR1") { pthread_sigmask(SIG_UNBLOCK, &set, nil) }
     }
 
     /// Installs a no-op handler for the wake signal without `SA_RESTART`, so a blocked
     /// `accept` returns `EINTR`. Must run before `FCGX_Init`, which installs its own handler
     /// only where none is set.
-    static func installWakeHandler() {
+    static func installWakeHandler() throws(SystemCallError) {
         var action = sigaction()
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         action.__sigaction_handler.sa_handler = { _ in }
-        sigaction(wake, &action, nil)
+        try SystemCall.check("sigaction", "SIGUSR1") { sigaction(wake, &action, nil) }
+    }
+
+    private static func signalSet(_ signals: [Int32]) -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        return set
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
-import PaymentsCore
+import HTTPKit
+import ServiceSupport
 
 /// The whole service on loopback: nginx, the worker supervisor and (without Dintero
 /// credentials) the Dintero sandbox. Used by `make run` and by the integration tests, so the
@@ -19,8 +20,10 @@ public final class LocalStack: @unchecked Sendable {
         public var port: Int
         /// Loopback port of the sandbox; nil runs without it (real Dintero).
         public var sandboxPort: Int?
-        public var workers: Int
-        public var threads: Int
+        /// Worker processes and accept threads per worker; nil leaves it to the worker's own
+        /// `WORKERS`/`THREADS` settings (read from the environment it inherits).
+        public var workers: Int?
+        public var threads: Int?
         /// Host name in the URLs handed to shoppers.
         public var publicHost: String
         /// Extra environment for the workers (overrides).
@@ -33,7 +36,7 @@ public final class LocalStack: @unchecked Sendable {
         /// Creates a configuration.
         public init(
             runDirectory: String, binDirectory: String, nginxDirectory: String, port: Int, sandboxPort: Int?,
-            workers: Int = 2, threads: Int = 4, publicHost: String = "127.0.0.1",
+            workers: Int? = nil, threads: Int? = nil, publicHost: String = "127.0.0.1",
             workerEnvironment: [String: String] = [:], sandboxEnvironment: [String: String] = [:], accessLog: String? = nil
         ) {
             self.runDirectory = runDirectory
@@ -100,9 +103,11 @@ public final class LocalStack: @unchecked Sendable {
         }
         workerEnvironment.merge(configuration.workerEnvironment) { _, new in new }
         let workerSocket = path("worker.sock")
+        var workerArguments = ["--socket", workerSocket]
+        if let workers = configuration.workers { workerArguments += ["--workers", String(workers)] }
+        if let threads = configuration.threads { workerArguments += ["--threads", String(threads)] }
         try launch("payments-worker", executable: "\(configuration.binDirectory)/payments-worker",
-                   arguments: ["--socket", workerSocket, "--workers", String(configuration.workers), "--threads", String(configuration.threads)],
-                   environment: workerEnvironment)
+                   arguments: workerArguments, environment: workerEnvironment)
         try waitFor(timeout: timeout, what: "worker socket") { FileManager.default.fileExists(atPath: workerSocket) }
         if let sandboxSocket {
             try waitFor(timeout: timeout, what: "sandbox socket") { FileManager.default.fileExists(atPath: sandboxSocket) }
@@ -149,21 +154,11 @@ public final class LocalStack: @unchecked Sendable {
         }
         for (name, process) in started.reversed() where process.isRunning {
             kill(process.processIdentifier, name == "nginx" ? SIGQUIT : SIGTERM)
-            let deadline = Date() + timeout
-            while process.isRunning, Date() < deadline { usleep(20_000) }
-            if process.isRunning {
+            if !process.waitForExit(timeout: timeout) {
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
         }
-    }
-
-    /// Stops one named process (e.g. to simulate Dintero going down) by its pid.
-    public func stopProcess(_ name: String) {
-        let found = lock.withLock { processes.first { $0.name == name }?.process }
-        guard let found, found.isRunning else { return }
-        kill(found.processIdentifier, SIGTERM)
-        found.waitUntilExit()
     }
 
     /// Sends a signal to one named process started by this stack.
@@ -175,9 +170,7 @@ public final class LocalStack: @unchecked Sendable {
     /// it is still running.
     public func waitForExit(_ name: String, timeout: TimeInterval) -> Int32? {
         guard let process = lock.withLock({ processes.first { $0.name == name }?.process }) else { return nil }
-        let deadline = Date() + timeout
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        return process.waitForExit(timeout: timeout) ? process.terminationStatus : nil
     }
 
     /// Blocks until a started process exits on its own; returns its name.

@@ -1,7 +1,8 @@
+import Dintero
 import FastCGI
 import Foundation
 import LocalStack
-import PaymentsCore
+import ServiceSupport
 
 // `make run`: the whole stack in the foreground until Ctrl-C.
 ProcessSignals.blockTermination()
@@ -12,16 +13,13 @@ do {
     let root = FileManager.default.currentDirectoryPath
     let binDirectory = environment.string("BIN_DIR") ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent
     let port = try environment.integer("PORT", default: 3000, in: 1...65_535)
-    let useSandbox = environment.string("DINTERO_CLIENT_ID") == nil
-        && environment.string("DINTERO_CLIENT_SECRET") == nil && environment.string("DINTERO_CLIENT_SECRET_FILE") == nil
+    let useSandbox = DinteroConfiguration.usesSandbox(environment)
     let stack = LocalStack(configuration: .init(
         runDirectory: environment.string("RUN_DIR") ?? "\(root)/run",
         binDirectory: binDirectory,
         nginxDirectory: "\(root)/nginx",
         port: port,
         sandboxPort: useSandbox ? try environment.integer("SANDBOX_PORT", default: 3001, in: 1...65_535) : nil,
-        workers: try environment.integer("WORKERS", default: 2, in: 1...64),
-        threads: try environment.integer("THREADS", default: 4, in: 1...256),
         publicHost: environment.string("PUBLIC_HOST") ?? "localhost"
     ))
     try stack.start()

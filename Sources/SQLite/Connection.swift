@@ -5,28 +5,37 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One SQLite connection, confined to the thread that uses it.
 ///
-/// Opened in WAL mode with `synchronous=NORMAL`, a busy timeout and foreign keys on. Prepared
-/// statements are cached per connection. Writes go through ``write(_:)``, which starts with
-/// `BEGIN IMMEDIATE` so that several writer processes queue on the busy timeout instead of
-/// failing with `SQLITE_BUSY` on lock upgrade.
+/// Opened in WAL mode with `synchronous=NORMAL`, a busy timeout and foreign keys on. All
+/// statements run inside closure-scoped transactions, as in GRDB:
+/// - ``write(_:)`` starts with `BEGIN IMMEDIATE`, so several writer processes queue on the busy
+///   timeout instead of failing with `SQLITE_BUSY` on a lock upgrade. A `write` nested in a
+///   `write` runs in a savepoint: it rolls back alone when it throws.
+/// - ``read(_:)`` runs in a deferred transaction, so its queries see one snapshot. A `write`
+///   inside a `read` would silently upgrade that deferred transaction, the very failure
+///   `BEGIN IMMEDIATE` exists to prevent, so it is a programming error (precondition).
+///
+/// Prepared statements are cached per connection.
 public final class Connection {
     /// How a connection is opened.
     public struct Options: Sendable {
         /// Milliseconds to wait for another connection's lock before `SQLITE_BUSY`.
         public var busyTimeoutMilliseconds: Int32
-        /// Sets `journal_mode=WAL` on open (persistent for the database file).
-        public var walMode: Bool
 
-        /// Defaults: 5 s busy timeout, WAL.
-        public init(busyTimeoutMilliseconds: Int32 = 5_000, walMode: Bool = true) {
+        /// Defaults: 5 s busy timeout.
+        public init(busyTimeoutMilliseconds: Int32 = 5_000) {
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
-            self.walMode = walMode
         }
+    }
+
+    private enum TransactionState {
+        case none
+        case reading
+        case writing(savepoints: Int)
     }
 
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
-    private var transactionDepth = 0
+    private var state = TransactionState.none
 
     /// The file path this connection was opened with.
     public let path: String
@@ -45,10 +54,7 @@ public final class Connection {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, options.busyTimeoutMilliseconds)
-        if options.walMode {
-            try execute("PRAGMA journal_mode=WAL")
-        }
-        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
     }
 
     deinit {
@@ -63,7 +69,38 @@ public final class Connection {
         handle = nil
     }
 
-    /// Runs one or more statements that take no parameters and return nothing of interest.
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back
+    /// when it throws. Nested in another `write`, it runs in a savepoint.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        switch state {
+        case .reading:
+            preconditionFailure("write inside read: a deferred transaction must not be upgraded to a write; start the write at the outside")
+        case .writing(let depth):
+            let name = "s\(depth + 1)"
+            try execute("SAVEPOINT \(name)")
+            state = .writing(savepoints: depth + 1)
+            defer { state = .writing(savepoints: depth) }
+            do {
+                let result = try body(Database(connection: self))
+                try execute("RELEASE \(name)")
+                return result
+            } catch {
+                try? execute("ROLLBACK TO \(name); RELEASE \(name)")
+                throw error
+            }
+        case .none:
+            return try transaction(begin: "BEGIN IMMEDIATE", state: .writing(savepoints: 0), body)
+        }
+    }
+
+    /// Runs `body` in a deferred transaction so that its queries see one snapshot. Nested in a
+    /// `read` or a `write`, it joins the outer transaction.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        guard case .none = state else { return try body(Database(connection: self)) }
+        return try transaction(begin: "BEGIN DEFERRED", state: .reading, body)
+    }
+
+    /// Runs statements outside any transaction: connection pragmas and checkpoints.
     public func execute(_ sql: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
@@ -71,9 +108,24 @@ public final class Connection {
         guard rc == SQLITE_OK else { throw SQLiteError(connection: handle, code: rc, sql: sql) }
     }
 
-    /// Runs a statement with parameters; returns the number of rows it changed.
-    @discardableResult
-    public func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Int {
+    private func transaction<T>(begin: String, state entered: TransactionState, _ body: (Database) throws -> T) throws -> T {
+        try execute(begin)
+        state = entered
+        defer { state = .none }
+        do {
+            let result = try body(Database(connection: self))
+            try execute("COMMIT")
+            return result
+        } catch {
+            // ROLLBACK fails harmlessly when SQLite already rolled back (e.g. after SQLITE_FULL).
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: - Statements (used through Database)
+
+    fileprivate func runStatement(_ sql: String, _ parameters: [SQLiteValue]) throws -> Int {
         let statement = try prepare(sql, parameters)
         defer { sqlite3_reset(statement) }
         var rc = sqlite3_step(statement)
@@ -82,8 +134,7 @@ public final class Connection {
         return Int(sqlite3_changes(handle))
     }
 
-    /// Runs a query and returns all of its rows.
-    public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [Row] {
+    fileprivate func fetchRows(_ sql: String, _ parameters: [SQLiteValue]) throws -> [Row] {
         let statement = try prepare(sql, parameters)
         defer { sqlite3_reset(statement) }
         let count = sqlite3_column_count(statement)
@@ -96,43 +147,6 @@ public final class Connection {
             rows.append(Row(columns: columns, values: (0..<count).map { value(statement, $0) }))
         }
         return rows
-    }
-
-    /// Runs a query and returns its first row, if any.
-    public func queryOne(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Row? {
-        try query(sql, parameters).first
-    }
-
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back
-    /// when it throws. Nested calls join the outer transaction.
-    public func write<T>(_ body: () throws -> T) throws -> T {
-        try transaction("BEGIN IMMEDIATE", body)
-    }
-
-    /// Runs `body` in a deferred (read) transaction so that its queries see one snapshot.
-    public func read<T>(_ body: () throws -> T) throws -> T {
-        try transaction("BEGIN DEFERRED", body)
-    }
-
-    /// The rowid of the most recent successful insert on this connection.
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-
-    private func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
-        if transactionDepth > 0 {
-            return try body()
-        }
-        try execute(begin)
-        transactionDepth = 1
-        defer { transactionDepth = 0 }
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            // ROLLBACK fails harmlessly when SQLite already rolled back (e.g. after SQLITE_FULL).
-            try? execute("ROLLBACK")
-            throw error
-        }
     }
 
     private func prepare(_ sql: String, _ parameters: [SQLiteValue]) throws -> OpaquePointer {
@@ -151,11 +165,7 @@ public final class Connection {
         sqlite3_clear_bindings(statement)
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard expected == parameters.count else {
-            throw SQLiteError(
-                code: SQLITE_RANGE,
-                message: "statement takes \(expected) parameters, \(parameters.count) given",
-                sql: sql
-            )
+            throw SQLiteError(.range, message: "statement takes \(expected) parameters, \(parameters.count) given", sql: sql)
         }
         for (offset, parameter) in parameters.enumerated() {
             let index = Int32(offset + 1)
@@ -186,5 +196,34 @@ public final class Connection {
             return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
         default: return .null
         }
+    }
+}
+
+/// The handle a ``Connection/read(_:)`` or ``Connection/write(_:)`` closure receives: statements
+/// run only through it, so only inside a transaction.
+public struct Database {
+    private let connection: Connection
+
+    fileprivate init(connection: Connection) { self.connection = connection }
+
+    /// Runs a statement with parameters; returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Int {
+        try connection.runStatement(sql, parameters)
+    }
+
+    /// Runs a query and returns all of its rows.
+    public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [Row] {
+        try connection.fetchRows(sql, parameters)
+    }
+
+    /// Runs a query and returns its first row, if any.
+    public func queryOne(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Row? {
+        try connection.fetchRows(sql, parameters).first
+    }
+
+    /// Runs one or more statements without parameters (schema steps).
+    public func execute(_ sql: String) throws {
+        try connection.execute(sql)
     }
 }

@@ -4,11 +4,15 @@ public struct Migration: Sendable {
     public let version: Int
     /// The statements of the step, run in one transaction.
     public let sql: String
+    /// Runs the step with foreign keys off (to rebuild a table that others reference, as
+    /// SQLite's ALTER TABLE procedure requires), then checks them before committing.
+    public let disablesForeignKeys: Bool
 
     /// Creates a migration step.
-    public init(version: Int, sql: String) {
+    public init(version: Int, disablesForeignKeys: Bool = false, sql: String) {
         self.version = version
         self.sql = sql
+        self.disablesForeignKeys = disablesForeignKeys
     }
 }
 
@@ -35,25 +39,35 @@ public struct Migrator: Sendable {
     /// Applies the missing steps; returns how many this call applied.
     @discardableResult
     public func migrate(_ connection: Connection) throws -> Int {
-        try connection.write {
-            let current = try Self.version(of: connection)
+        let seen = try connection.read { try Self.version(of: $0) }
+        // `PRAGMA foreign_keys` is a no-op inside a transaction, so it is switched outside.
+        let foreignKeysOff = migrations.contains { $0.version > seen && $0.disablesForeignKeys }
+        if foreignKeysOff { try connection.execute("PRAGMA foreign_keys=OFF") }
+        defer { if foreignKeysOff { try? connection.execute("PRAGMA foreign_keys=ON") } }
+        return try connection.write { db in
+            let current = try Self.version(of: db)
             guard current <= latestVersion else {
-                throw SQLiteError(
-                    code: 1,
-                    message: "database schema version \(current) is newer than this build knows (\(latestVersion))"
-                )
+                throw SQLiteError(.error, message: "database schema version \(current) is newer than this build knows (\(latestVersion))")
             }
             let pending = migrations.filter { $0.version > current }
             for migration in pending {
-                try connection.execute(migration.sql)
-                try connection.execute("PRAGMA user_version = \(migration.version)")
+                try db.execute(migration.sql)
+                try db.execute("PRAGMA user_version = \(migration.version)")
+            }
+            if foreignKeysOff, let violation = try db.queryOne("PRAGMA foreign_key_check") {
+                throw SQLiteError(.constraintForeignKey, message: "migration left a foreign key violation in table \(try violation.get("table") as String)")
             }
             return pending.count
         }
     }
 
     /// The schema version stored in the database.
+    public static func version(of db: Database) throws -> Int {
+        try db.queryOne("PRAGMA user_version")?.get("user_version") ?? 0
+    }
+
+    /// The schema version stored in the database behind `connection`.
     public static func version(of connection: Connection) throws -> Int {
-        Int(try connection.queryOne("PRAGMA user_version")?[0].int64 ?? 0)
+        try connection.read { try version(of: $0) }
     }
 }

@@ -1,6 +1,9 @@
 import Foundation
 import LocalStack
-import PaymentsCore
+import HTTPKit
+import PaymentsDomain
+import ServiceSupport
+import TestSupport
 import SQLite
 import Testing
 
@@ -18,84 +21,80 @@ extension IntegrationSuite {
         }
 
         @Test func dintero5xxTimeoutAndBadJSONGive502() throws {
-            let stack = try StackHarness.start(workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "1"])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let url = "\(stack.baseURL)/orders"
-            let body = #"{"amount": 1000, "currency": "NOK"}"#
-            let faults = [
-                #"{"endpoint":"sessions","status":503,"count":1}"#,
-                #"{"endpoint":"sessions","status":400,"body":"{\"error\":{\"message\":\"bad profile\"}}","count":1}"#,
-                #"{"endpoint":"sessions","status":200,"body":"<html>maintenance</html>","count":1}"#,
-                #"{"endpoint":"sessions","status":0,"delay_ms":2500,"count":1}"#,
-                #"{"endpoint":"token","status":500,"count":1}"#,
-            ]
-            var failedIDs: [String] = []
-            for fault in faults {
-                if fault.contains(#""endpoint":"token""#) {
-                    // Force a token call on whichever worker takes the request: a cached token
-                    // now gets 401 and must be refreshed, hitting the injected fault.
-                    let expired = try shop.http.send("POST", "\(shop.sandbox)/__sandbox/expire-tokens")
-                    #expect(expired.status == 200)
+            try StackHarness.withStack(workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "1"]) { stack, shop in
+                let url = "\(stack.baseURL)/orders"
+                let body = #"{"amount": 1000, "currency": "NOK"}"#
+                let faults = [
+                    #"{"endpoint":"sessions","status":503,"count":1}"#,
+                    #"{"endpoint":"sessions","status":400,"body":"{\"error\":{\"message\":\"bad profile\"}}","count":1}"#,
+                    #"{"endpoint":"sessions","status":200,"body":"<html>maintenance</html>","count":1}"#,
+                    #"{"endpoint":"sessions","status":0,"delay_ms":2500,"count":1}"#,
+                    #"{"endpoint":"token","status":500,"count":1}"#,
+                ]
+                var failedIDs: [String] = []
+                for fault in faults {
+                    if fault.contains(#""endpoint":"token""#) {
+                        // Force a token call on whichever worker takes the request: a cached token
+                        // now gets 401 and must be refreshed, hitting the injected fault.
+                        let expired = try shop.http.send("POST", "\(shop.sandbox)/__sandbox/expire-tokens")
+                        #expect(expired.status == 200)
+                    }
+                    try shop.injectFault(fault)
+                    let response = try shop.http.postJSON(url, body)
+                    #expect(response.status == 502, "\(fault): \(response.text)")
+                    #expect(response.header("Content-Type") == "application/problem+json")
+                    if let id = response.json["order_id"]?.stringValue { failedIDs.append(id) }
                 }
-                try shop.injectFault(fault)
-                let response = try shop.http.postJSON(url, body)
-                #expect(response.status == 502, "\(fault): \(response.text)")
-                #expect(response.header("Content-Type") == "application/problem+json")
-                if let id = response.json["order_id"]?.stringValue { failedIDs.append(id) }
+                #expect(failedIDs.count == faults.count)
+                for id in failedIDs { #expect(try shop.status(id) == "SESSION_FAILED") }
+                try expectNoPendingWithoutLink(shop)
+                // Once Dintero recovers, orders go through again.
+                #expect(try shop.http.postJSON(url, body).status == 200)
             }
-            #expect(failedIDs.count == faults.count)
-            for id in failedIDs { #expect(try shop.status(id) == "SESSION_FAILED") }
-            try expectNoPendingWithoutLink(shop)
-            // Once Dintero recovers, orders go through again.
-            #expect(try shop.http.postJSON(url, body).status == 200)
         }
 
         @Test func dinteroUnreachableGives502() throws {
             let closed = try StackHarness.freePort()
-            let stack = try StackHarness.start(workerEnvironment: [
+            try StackHarness.withStack(workerEnvironment: [
                 "DINTERO_API_URL": "http://127.0.0.1:\(closed)",
                 "DINTERO_CHECKOUT_URL": "http://127.0.0.1:\(closed)",
-            ])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            for _ in 0..<3 {
-                let response = try shop.http.postJSON("\(stack.baseURL)/orders", #"{"amount": 1000, "currency": "NOK"}"#)
-                #expect(response.status == 502)
-                #expect(response.json["detail"]?.stringValue?.contains("unreachable") == true)
+            ]) { stack, shop in
+                for _ in 0..<3 {
+                    let response = try shop.http.postJSON("\(stack.baseURL)/orders", #"{"amount": 1000, "currency": "NOK"}"#)
+                    #expect(response.status == 502)
+                    #expect(response.json["detail"]?.stringValue?.contains("unreachable") == true)
+                }
+                try expectNoPendingWithoutLink(shop)
+                let statuses = try shop.http.get("\(stack.baseURL)/orders").json["orders"]?.arrayValue?.map { $0["status"]?.stringValue }
+                #expect(statuses == ["SESSION_FAILED", "SESSION_FAILED", "SESSION_FAILED"])
             }
-            try expectNoPendingWithoutLink(shop)
-            let statuses = try shop.http.get("\(stack.baseURL)/orders").json["orders"]?.arrayValue?.map { $0["status"]?.stringValue }
-            #expect(statuses == ["SESSION_FAILED", "SESSION_FAILED", "SESSION_FAILED"])
         }
 
         @Test func verificationWhileDinteroIsDownChangesNothing() throws {
-            let stack = try StackHarness.start(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let order = try shop.createOrder()
-            let id = try #require(order["id"]?.stringValue)
-            let redirect = try shop.checkout(order)
-            try shop.injectFault(#"{"endpoint":"transactions","status":503,"count":1}"#)
-            #expect(try shop.http.get(redirect).status == 502)
-            #expect(try shop.status(id) == "PENDING")
-            // The shopper reloads once Dintero answers again.
-            #expect(try shop.http.get(redirect).json["order"]?["status"]?.stringValue == "AUTHORIZED")
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { stack, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                let redirect = try shop.checkout(order)
+                try shop.injectFault(#"{"endpoint":"transactions","status":503,"count":1}"#)
+                #expect(try shop.http.get(redirect).status == 502)
+                #expect(try shop.status(id) == "PENDING")
+                // The shopper reloads once Dintero answers again.
+                #expect(try shop.http.get(redirect).json["order"]?["status"]?.stringValue == "AUTHORIZED")
+            }
         }
 
         @Test func expiredTokenIsRefreshed() throws {
-            let stack = try StackHarness.start(workers: 1, threads: 2)
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            _ = try shop.createOrder()
-            let before = try #require(try shop.sandboxStats()["tokens_issued"]?.integerValue)
-            #expect(before == 1)
-            _ = try shop.http.send("POST", "\(shop.sandbox)/__sandbox/expire-tokens")
-            let order = try shop.createOrder()  // 401 from Dintero, new token, retried
-            #expect(order["status"]?.stringValue == "PENDING")
-            #expect(try shop.sandboxStats()["tokens_issued"]?.integerValue == before + 1)
-            _ = try shop.createOrder()
-            #expect(try shop.sandboxStats()["tokens_issued"]?.integerValue == before + 1)
+            try StackHarness.withStack(workers: 1, threads: 2) { stack, shop in
+                _ = try shop.createOrder()
+                let before = try #require(try shop.sandboxStats()["tokens_issued"]?.integerValue)
+                #expect(before == 1)
+                _ = try shop.http.send("POST", "\(shop.sandbox)/__sandbox/expire-tokens")
+                let order = try shop.createOrder()  // 401 from Dintero, new token, retried
+                #expect(order["status"]?.stringValue == "PENDING")
+                #expect(try shop.sandboxStats()["tokens_issued"]?.integerValue == before + 1)
+                _ = try shop.createOrder()
+                #expect(try shop.sandboxStats()["tokens_issued"]?.integerValue == before + 1)
+            }
         }
     }
 }

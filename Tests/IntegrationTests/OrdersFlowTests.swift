@@ -1,6 +1,9 @@
 import Foundation
 import LocalStack
-import PaymentsCore
+import HTTPKit
+import PaymentsDomain
+import ServiceSupport
+import TestSupport
 import SQLite
 import Testing
 
@@ -9,134 +12,129 @@ extension IntegrationSuite {
     /// URLSession Dintero client against the local sandbox, all on loopback.
     @Suite struct OrdersFlowTests {
         @Test func payThroughTheHostedPageAndReturn() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let order = try shop.createOrder()
-            let id = try #require(order["id"]?.stringValue)
-            #expect(order["status"]?.stringValue == "PENDING")
+            try StackHarness.withStack { stack, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                #expect(order["status"]?.stringValue == "PENDING")
 
-            let redirect = try shop.checkout(order)
-            let components = try #require(URLComponents(string: redirect))
-            #expect(redirect.hasPrefix("\(stack.baseURL)/orders/\(id)/redirect?"))
-            #expect(components.value("merchant_reference") == id)
-            #expect(components.value("transaction_id") != nil)
-            #expect(components.value("session_id") != nil)
+                let redirect = try shop.checkout(order)
+                let components = try #require(URLComponents(string: redirect))
+                #expect(redirect.hasPrefix("\(stack.baseURL)/orders/\(id)/redirect?"))
+                #expect(components.value("merchant_reference") == id)
+                #expect(components.value("transaction_id") != nil)
+                #expect(components.value("session_id") != nil)
 
-            let json = try shop.http.get(redirect)
-            #expect(json.status == 200)
-            #expect(json.json["order"]?["status"]?.stringValue == "AUTHORIZED")
-            #expect(json.json["verified"] == .bool(true))
-            let page = try shop.http.get(redirect, accept: "text/html")
-            #expect(page.status == 200)
-            #expect(page.header("Content-Type")?.hasPrefix("text/html") == true)
-            #expect(page.text.contains("Thank you"))
-            let alias = try shop.http.get(redirect.replacingOccurrences(of: "/redirect?", with: "/payment-redirect?"))
-            #expect(alias.status == 200)
+                let json = try shop.http.get(redirect)
+                #expect(json.status == 200)
+                #expect(json.json["order"]?["status"]?.stringValue == "AUTHORIZED")
+                #expect(json.json["verified"] == .bool(true))
+                let page = try shop.http.get(redirect, accept: "text/html")
+                #expect(page.status == 200)
+                #expect(page.header("Content-Type")?.hasPrefix("text/html") == true)
+                #expect(page.text.contains("Thank you"))
+                let alias = try shop.http.get(redirect.replacingOccurrences(of: "/redirect?", with: "/payment-redirect?"))
+                #expect(alias.status == 200)
 
-            let list = try shop.http.get("\(stack.baseURL)/orders").json["orders"]?.arrayValue ?? []
-            #expect(list.first { $0["id"]?.stringValue == id }?["status"]?.stringValue == "AUTHORIZED")
+                let list = try shop.http.get("\(stack.baseURL)/orders").json["orders"]?.arrayValue ?? []
+                #expect(list.first { $0["id"]?.stringValue == id }?["status"]?.stringValue == "AUTHORIZED")
+            }
         }
 
         @Test func cancelOnTheHostedPage() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let order = try shop.createOrder()
-            let redirect = try shop.checkout(order, outcome: nil)
-            #expect(URLComponents(string: redirect)?.value("error") == "cancelled")
-            let response = try shop.http.get(redirect)
-            #expect(response.status == 200)
-            #expect(response.json["order"]?["status"]?.stringValue == "CANCELLED")
+            try StackHarness.withStack { stack, shop in
+                let order = try shop.createOrder()
+                let redirect = try shop.checkout(order, outcome: nil)
+                #expect(URLComponents(string: redirect)?.value("error") == "cancelled")
+                let response = try shop.http.get(redirect)
+                #expect(response.status == 200)
+                #expect(response.json["order"]?["status"]?.stringValue == "CANCELLED")
+            }
         }
 
         @Test func declinedPaymentIsRecorded() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let order = try shop.createOrder()
-            let response = try shop.http.get(try shop.checkout(order, outcome: "DECLINED"))
-            #expect(response.json["order"]?["status"]?.stringValue == "DECLINED")
+            try StackHarness.withStack { stack, shop in
+                let order = try shop.createOrder()
+                let response = try shop.http.get(try shop.checkout(order, outcome: "DECLINED"))
+                #expect(response.json["order"]?["status"]?.stringValue == "DECLINED")
+            }
         }
 
         @Test func callbackCompletesTheOrderWhenTheShopperNeverReturns() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let order = try shop.createOrder()
-            let id = try #require(order["id"]?.stringValue)
-            _ = try shop.checkout(order)  // the browser is closed: the redirect is never followed
-            #expect(try shop.eventually { try shop.status(id) == "AUTHORIZED" })
-            #expect(try shop.sandboxStats()["callbacks_delivered"]?.integerValue == 1)
+            try StackHarness.withStack { stack, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                _ = try shop.checkout(order)  // the browser is closed: the redirect is never followed
+                #expect(try shop.eventually { try shop.status(id) == "AUTHORIZED" })
+                #expect(try shop.sandboxStats()["callbacks_delivered"]?.integerValue == 1)
+            }
         }
 
         @Test func forgedRedirectsChangeNothing() throws {
-            let stack = try StackHarness.start(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let target = try shop.createOrder()
-            let id = try #require(target["id"]?.stringValue)
-            let other = try shop.createOrder()
-            let otherTransaction = try #require(URLComponents(string: try shop.checkout(other))?.value("transaction_id"))
-            let wrongAmount = try shop.http.postJSON(
-                "\(shop.sandbox)/__sandbox/transactions",
-                #"{"merchant_reference": "\#(id)", "amount": 1, "currency": "NOK", "status": "AUTHORIZED"}"#
-            ).json["id"]?.stringValue
-            let wrongCurrency = try shop.http.postJSON(
-                "\(shop.sandbox)/__sandbox/transactions",
-                #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "SEK", "status": "AUTHORIZED"}"#
-            ).json["id"]?.stringValue
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { stack, shop in
+                let target = try shop.createOrder()
+                let id = try #require(target["id"]?.stringValue)
+                let other = try shop.createOrder()
+                let otherTransaction = try #require(URLComponents(string: try shop.checkout(other))?.value("transaction_id"))
+                let wrongAmount = try shop.http.postJSON(
+                    "\(shop.sandbox)/__sandbox/transactions",
+                    #"{"merchant_reference": "\#(id)", "amount": 1, "currency": "NOK", "status": "AUTHORIZED"}"#
+                ).json["id"]?.stringValue
+                let wrongCurrency = try shop.http.postJSON(
+                    "\(shop.sandbox)/__sandbox/transactions",
+                    #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "SEK", "status": "AUTHORIZED"}"#
+                ).json["id"]?.stringValue
 
-            for forged in [otherTransaction, try #require(wrongAmount), try #require(wrongCurrency), "T12345678.doesNotExist"] {
-                let query = FormEncoding.encode([("transaction_id", forged), ("merchant_reference", id)])
-                let response = try shop.http.get("\(stack.baseURL)/orders/\(id)/redirect?\(query)")
-                #expect(response.status == 422, "\(forged)")
-                #expect(response.json["verified"] == .bool(false))
-                let callback = try shop.http.get("\(stack.baseURL)/orders/\(id)/callback?\(query)")
-                #expect(callback.status == 422)
+                for forged in [otherTransaction, try #require(wrongAmount), try #require(wrongCurrency), "T12345678.doesNotExist"] {
+                    let query = FormEncoding.encode([("transaction_id", forged), ("merchant_reference", id)])
+                    let response = try shop.http.get("\(stack.baseURL)/orders/\(id)/redirect?\(query)")
+                    #expect(response.status == 422, "\(forged)")
+                    #expect(response.json["verified"] == .bool(false))
+                    let callback = try shop.http.get("\(stack.baseURL)/orders/\(id)/callback?\(query)")
+                    #expect(callback.status == 422)
+                }
+                #expect(try shop.status(id) == "PENDING")
+                let db = try Connection(path: stack.databasePath)
+                #expect(try db.queryOne("SELECT transaction_id FROM orders WHERE id = ?", [.text(id)])?[0] == .null)
             }
-            #expect(try shop.status(id) == "PENDING")
-            let db = try Connection(path: stack.databasePath)
-            #expect(try db.queryOne("SELECT transaction_id FROM orders WHERE id = ?", [.text(id)])?[0] == .null)
         }
 
         @Test func unknownOrderIs404() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let http = HTTPClient()
-            let response = try http.get("\(stack.baseURL)/orders/00000000-0000-4000-8000-000000000000/redirect?transaction_id=x")
-            #expect(response.status == 404)
-            #expect(response.header("Content-Type") == "application/problem+json")
-            #expect(try http.get("\(stack.baseURL)/orders/nope").status == 404)
+            try StackHarness.withStack { stack, shop in
+                let http = shop.http
+                let response = try http.get("\(stack.baseURL)/orders/00000000-0000-4000-8000-000000000000/redirect?transaction_id=x")
+                #expect(response.status == 404)
+                #expect(response.header("Content-Type") == "application/problem+json")
+                #expect(try http.get("\(stack.baseURL)/orders/nope").status == 404)
+            }
         }
 
         @Test func badBodiesAreRefusedWithProblems() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let http = HTTPClient()
-            let url = "\(stack.baseURL)/orders"
-            let cases: [(body: String, type: String, status: Int, field: String)] = [
-                (#"{"amount":29900,"currency":"NOK"}"#, "text/plain", 415, "body"),
-                ("not json", "application/json", 400, "body"),
-                ("", "application/json", 400, "body"),
-                (#"{"amount":29900,"currency":"NOK","foo":1}"#, "application/json", 400, "foo"),
-                (#"{"amount":"29900","currency":"NOK"}"#, "application/json", 400, "amount"),
-                (#"{"amount":29900,"currency":"nok"}"#, "application/json", 400, "currency"),
-                (#"{"amount":29900,"currency":"NOK","receipt":"\#(String(repeating: "x", count: 20_000))"}"#, "application/json", 413, "body"),
-                (#"{"receipt":"\#(String(repeating: "x", count: 100_000))"}"#, "application/json", 413, "body"),
-            ]
-            for item in cases {
-                let response = try http.postJSON(url, item.body, contentType: item.type)
-                #expect(response.status == item.status, "\(item.body.prefix(40))")
-                #expect(response.header("Content-Type") == "application/problem+json")
-                #expect(response.json["field"]?.stringValue == item.field, "\(item.body.prefix(40))")
+            try StackHarness.withStack { stack, shop in
+                let http = shop.http
+                let url = "\(stack.baseURL)/orders"
+                let cases: [(body: String, type: String, status: Int, field: String)] = [
+                    (#"{"amount":29900,"currency":"NOK"}"#, "text/plain", 415, "body"),
+                    ("not json", "application/json", 400, "body"),
+                    ("", "application/json", 400, "body"),
+                    (#"{"amount":29900,"currency":"NOK","foo":1}"#, "application/json", 400, "foo"),
+                    (#"{"amount":"29900","currency":"NOK"}"#, "application/json", 400, "amount"),
+                    (#"{"amount":29900,"currency":"nok"}"#, "application/json", 400, "currency"),
+                    (#"{"amount":29900,"currency":"NOK","receipt":"\#(String(repeating: "x", count: 20_000))"}"#, "application/json", 413, "body"),
+                    (#"{"receipt":"\#(String(repeating: "x", count: 100_000))"}"#, "application/json", 413, "body"),
+                ]
+                for item in cases {
+                    let response = try http.postJSON(url, item.body, contentType: item.type)
+                    #expect(response.status == item.status, "\(item.body.prefix(40))")
+                    #expect(response.header("Content-Type") == "application/problem+json")
+                    #expect(response.json["field"]?.stringValue == item.field, "\(item.body.prefix(40))")
+                }
+                let wrongMethod = try http.send("DELETE", url)
+                #expect(wrongMethod.status == 405)
+                #expect(try http.get("\(stack.baseURL)/orders/a/b/c").status == 404)
+                #expect(try http.get("\(stack.baseURL)/elsewhere").status == 404)
+                let orders = try http.get(url).json["orders"]?.arrayValue
+                #expect(orders?.isEmpty == true)
             }
-            let wrongMethod = try http.send("DELETE", url)
-            #expect(wrongMethod.status == 405)
-            #expect(try http.get("\(stack.baseURL)/orders/a/b/c").status == 404)
-            #expect(try http.get("\(stack.baseURL)/elsewhere").status == 404)
-            let orders = try http.get(url).json["orders"]?.arrayValue
-            #expect(orders?.isEmpty == true)
         }
     }
 }

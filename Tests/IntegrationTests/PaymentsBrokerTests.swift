@@ -1,6 +1,10 @@
+import Dintero
 import Foundation
 import LocalStack
-import PaymentsCore
+import HTTPKit
+import PaymentsDomain
+import ServiceSupport
+import TestSupport
 import SQLite
 import Synchronization
 import Testing
@@ -11,8 +15,8 @@ extension IntegrationSuite {
         static let returnURL = "http://service.example/return"
 
         func createPayment(_ shop: Shop, amount: String = "123456", key: String? = nil) throws -> (id: String, url: String) {
-            var headers = [("Content-Type", "application/json")]
-            if let key { headers.append(("Authorization", "Bearer \(key)")) }
+            var headers: HTTPFields = ["Content-Type": "application/json"]
+            if let key { headers.append("Authorization", "Bearer \(key)") }
             let response = try shop.http.send("POST", "\(shop.base)/payments", body: Array(#"{"reference": "REF-1235", "amount": "\#(amount)", "returnUrl": "\#(Self.returnURL)"}"#.utf8), headers: headers)
             guard response.status == 200, let id = response.json["transactionId"]?.stringValue, let url = response.json["url"]?.stringValue else {
                 throw Failure("POST /payments answered \(response.status): \(response.text)")
@@ -25,75 +29,71 @@ extension IntegrationSuite {
         }
 
         @Test func hostedCardPageToProviderAndBack() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let payment = try createPayment(shop)
-            #expect(payment.url == "\(stack.baseURL)/payments/\(payment.id)/pay")
-            #expect(try shop.http.get("\(shop.base)/payments/\(payment.id)").status == 403)
+            try StackHarness.withStack { stack, shop in
+                let payment = try createPayment(shop)
+                #expect(payment.url == "\(stack.baseURL)/payments/\(payment.id)/pay")
+                #expect(try shop.http.get("\(shop.base)/payments/\(payment.id)").status == 403)
 
-            let page = try shop.http.get(payment.url, accept: "text/html")
-            #expect(page.status == 200)
-            #expect(page.text.contains("name=\"cardno\""))
-            let posted = try shop.http.postForm("\(shop.base)/payments/\(payment.id)/card", [("cardno", "4242424242424242"), ("cvc", "123"), ("enddate", "12/30")])
-            #expect(posted.status == 303)
-            #expect(posted.header("Location") == Self.returnURL)
+                let page = try shop.http.get(payment.url, accept: "text/html")
+                #expect(page.status == 200)
+                #expect(page.text.contains("name=\"cardno\""))
+                let posted = try shop.http.postForm("\(shop.base)/payments/\(payment.id)/card", [("cardno", "4242424242424242"), ("cvc", "123"), ("enddate", "12/30")])
+                #expect(posted.status == 303)
+                #expect(posted.header("Location") == Self.returnURL)
 
-            let outcome = try shop.http.get("\(shop.base)/payments/\(payment.id)")
-            #expect(outcome.status == 200)
-            #expect(outcome.json["paymentId"]?.stringValue?.hasPrefix("pay_") == true)
-            let list = try shop.http.get("\(shop.base)/payments?status=OK").json.arrayValue ?? []
-            #expect(list.map { $0["transactionId"]?.stringValue } == [payment.id])
-            #expect(list.first?["amount"]?.stringValue == "123456")
+                let outcome = try shop.http.get("\(shop.base)/payments/\(payment.id)")
+                #expect(outcome.status == 200)
+                #expect(outcome.json["paymentId"]?.stringValue?.hasPrefix("pay_") == true)
+                let list = try shop.http.get("\(shop.base)/payments?status=OK").json.arrayValue ?? []
+                #expect(list.map { $0["transactionId"]?.stringValue } == [payment.id])
+                #expect(list.first?["amount"]?.stringValue == "123456")
+            }
         }
 
         @Test func declinedAndFailingProviderEndInError() throws {
-            let stack = try StackHarness.start()
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let declined = try createPayment(shop)
-            #expect(try submitCard(shop, declined.id, cardno: "4000000000000002").json == .object([("url", .string(Self.returnURL))]))
-            #expect(try shop.http.get("\(shop.base)/payments/\(declined.id)").json["paymentId"]?.stringValue?.hasPrefix("pay_") == true)
-            let broken = try createPayment(shop)
-            #expect(try submitCard(shop, broken.id, cardno: "4000000000000119").status == 200)
-            try shop.injectFault(#"{"endpoint":"provider","status":503,"count":1}"#)
-            let unavailable = try createPayment(shop)
-            #expect(try submitCard(shop, unavailable.id, cardno: "4242424242424242").status == 200)
-            let errors = try shop.http.get("\(shop.base)/payments?status=error").json.arrayValue ?? []
-            #expect(Set(errors.compactMap { $0["transactionId"]?.stringValue }) == [declined.id, broken.id, unavailable.id])
-            let db = try Connection(path: stack.databasePath)
-            #expect(try db.queryOne("SELECT count(*) FROM payments WHERE state = 'card'")?[0].int64 == 0)
-            let reasons = try db.query("SELECT error_reason FROM payments WHERE state = 'ERROR' ORDER BY seq").map { $0["error_reason"].string ?? "" }
-            #expect(reasons == ["declined: card_declined", "provider answered 500", "provider answered 503"])
+            try StackHarness.withStack { stack, shop in
+                let declined = try createPayment(shop)
+                #expect(try submitCard(shop, declined.id, cardno: "4000000000000002").json == .object([("url", .string(Self.returnURL))]))
+                #expect(try shop.http.get("\(shop.base)/payments/\(declined.id)").json["paymentId"]?.stringValue?.hasPrefix("pay_") == true)
+                let broken = try createPayment(shop)
+                #expect(try submitCard(shop, broken.id, cardno: "4000000000000119").status == 200)
+                try shop.injectFault(#"{"endpoint":"provider","status":503,"count":1}"#)
+                let unavailable = try createPayment(shop)
+                #expect(try submitCard(shop, unavailable.id, cardno: "4242424242424242").status == 200)
+                let errors = try shop.http.get("\(shop.base)/payments?status=error").json.arrayValue ?? []
+                #expect(Set(errors.compactMap { $0["transactionId"]?.stringValue }) == [declined.id, broken.id, unavailable.id])
+                let db = try Connection(path: stack.databasePath)
+                #expect(try db.queryOne("SELECT count(*) FROM payments WHERE state = 'card'")?[0].int64 == 0)
+                let reasons = try db.query("SELECT error_reason FROM payments WHERE state = 'ERROR' ORDER BY seq").map { ((try? $0.get("error_reason") as String?) ?? nil) ?? "" }
+                #expect(reasons == ["declined: card_declined", "provider answered 500", "provider answered 503"])
+            }
         }
 
         @Test func providerUnreachableOrSlowEndsInError() throws {
             let closed = try StackHarness.freePort()
-            let stack = try StackHarness.start(workerEnvironment: ["PROVIDER_URL": "http://127.0.0.1:\(closed)/provider", "PROVIDER_TIMEOUT_SECONDS": "1"])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            let payment = try createPayment(shop)
-            #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
-            let outcome = try shop.http.get("\(shop.base)/payments/\(payment.id)")
-            #expect(outcome.status == 200)
-            #expect(outcome.json["paymentId"] == .null)
-            let db = try Connection(path: stack.databasePath)
-            let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
-            #expect(row?["state"].string == "ERROR")
-            #expect(row?["error_reason"].string?.contains("unreachable") == true)
+            try StackHarness.withStack(workerEnvironment: ["PROVIDER_URL": "http://127.0.0.1:\(closed)/provider", "PROVIDER_TIMEOUT_SECONDS": "1"]) { stack, shop in
+                let payment = try createPayment(shop)
+                #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
+                let outcome = try shop.http.get("\(shop.base)/payments/\(payment.id)")
+                #expect(outcome.status == 200)
+                #expect(outcome.json["paymentId"] == .null)
+                let db = try Connection(path: stack.databasePath)
+                let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
+                #expect(((try? row?.get("state") as String?) ?? nil) == "ERROR")
+                #expect(((try? row?.get("error_reason") as String?) ?? nil)?.contains("unreachable") == true)
+            }
         }
 
         @Test func providerTimeoutEndsInError() throws {
-            let stack = try StackHarness.start(workerEnvironment: ["PROVIDER_TIMEOUT_SECONDS": "1"])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            try shop.injectFault(#"{"endpoint":"provider","status":0,"delay_ms":2500,"count":1}"#)
-            let payment = try createPayment(shop)
-            #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
-            let db = try Connection(path: stack.databasePath)
-            let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
-            #expect(row?["state"].string == "ERROR")
-            #expect(row?["error_reason"].string == "provider timed out")
+            try StackHarness.withStack(workerEnvironment: ["PROVIDER_TIMEOUT_SECONDS": "1"]) { stack, shop in
+                try shop.injectFault(#"{"endpoint":"provider","status":0,"delay_ms":2500,"count":1}"#)
+                let payment = try createPayment(shop)
+                #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
+                let db = try Connection(path: stack.databasePath)
+                let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
+                #expect(((try? row?.get("state") as String?) ?? nil) == "ERROR")
+                #expect(((try? row?.get("error_reason") as String?) ?? nil) == "provider timed out")
+            }
         }
 
         @Test func payPathWithoutPlaceholderStopsStartUp() throws {
@@ -108,34 +108,34 @@ extension IntegrationSuite {
         }
 
         @Test func concurrentDoubleSubmissionProcessesOne() throws {
-            let stack = try StackHarness.start(workers: 2, threads: 4)
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            for _ in 0..<5 {
-                let payment = try createPayment(shop)
-                let statuses = Mutex<[Int]>([])
-                DispatchQueue.concurrentPerform(iterations: 2) { _ in
-                    let status = (try? submitCard(shop, payment.id, cardno: "4242424242424242"))?.status ?? -1
-                    statuses.withLock { $0.append(status) }
+            try StackHarness.withStack(workers: 2, threads: 4) { stack, shop in
+                for _ in 0..<5 {
+                    let payment = try createPayment(shop)
+                    let statuses = Mutex<[Int]>([])
+                    DispatchQueue.concurrentPerform(iterations: 2) { _ in
+                        let status = (try? submitCard(shop, payment.id, cardno: "4242424242424242"))?.status.code ?? -1
+                        statuses.withLock { $0.append(status) }
+                    }
+                    #expect(statuses.withLock { $0.sorted() } == [200, 409])
                 }
-                #expect(statuses.withLock { $0.sorted() } == [200, 409])
+                #expect(try shop.sandboxStats()["provider_calls"]?.integerValue == 5)
             }
-            #expect(try shop.sandboxStats()["provider_calls"]?.integerValue == 5)
         }
 
         @Test func noCVCOrCardNumberInTheDatabaseOrLogs() throws {
-            let stack = try StackHarness.start()
-            let shop = Shop(stack: stack)
-            _ = try shop.createOrder()  // the Dintero token call uses the client secret
+            // Leaving withStack stops every process: logs are flushed and the WAL checkpointed.
             let cvc = "8675", cards = ["4242424242424242", "4000000000000002", "378282246310005"]
-            for card in cards {
-                let payment = try createPayment(shop)
-                _ = try submitCard(shop, payment.id, cardno: card, cvc: cvc)
+            let stack = try StackHarness.withStack { stack, shop in
+                _ = try shop.createOrder()  // the Dintero token call uses the client secret
+                for card in cards {
+                    let payment = try createPayment(shop)
+                    _ = try submitCard(shop, payment.id, cardno: card, cvc: cvc)
+                }
+                let invalid = try createPayment(shop)
+                _ = try submitCard(shop, invalid.id, cardno: "4242424242424241", cvc: cvc)
+                _ = try shop.http.postForm("\(shop.base)/payments/\(invalid.id)/card", [("cardno", "4242424242424242"), ("cvc", cvc), ("enddate", "12/30")])
+                return stack
             }
-            let invalid = try createPayment(shop)
-            _ = try submitCard(shop, invalid.id, cardno: "4242424242424241", cvc: cvc)
-            _ = try shop.http.postForm("\(shop.base)/payments/\(invalid.id)/card", [("cardno", "4242424242424242"), ("cvc", cvc), ("enddate", "12/30")])
-            stack.stop()  // flush logs and checkpoint the WAL
 
             let run = URL(fileURLWithPath: stack.configuration.runDirectory)
             let files = (FileManager.default.enumerator(at: run, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? [])
@@ -155,19 +155,18 @@ extension IntegrationSuite {
         }
 
         @Test func apiKeyProtectsMerchantEndpoints() throws {
-            let stack = try StackHarness.start(workerEnvironment: ["PAYMENTS_API_KEY": "integration-key"])
-            defer { stack.stop() }
-            let shop = Shop(stack: stack)
-            #expect(throws: Failure.self) { try createPayment(shop) }
-            let payment = try createPayment(shop, key: "integration-key")
-            #expect(try shop.http.get("\(shop.base)/payments").status == 401)
-            #expect(try shop.http.get(payment.url, accept: "text/html").status == 200)
-            #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
-            let authorized = try shop.http.send("GET", "\(shop.base)/payments/\(payment.id)", headers: [("Authorization", "Bearer integration-key")])
-            #expect(authorized.status == 200)
-            let log = try String(contentsOfFile: stack.path("payments-worker.log"), encoding: .utf8)
-            #expect(!log.contains("integration-key"))
-            #expect(!log.contains("PAYMENTS_API_KEY is not set"))
+            try StackHarness.withStack(workerEnvironment: ["PAYMENTS_API_KEY": "integration-key"]) { stack, shop in
+                #expect(throws: Failure.self) { try createPayment(shop) }
+                let payment = try createPayment(shop, key: "integration-key")
+                #expect(try shop.http.get("\(shop.base)/payments").status == 401)
+                #expect(try shop.http.get(payment.url, accept: "text/html").status == 200)
+                #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
+                let authorized = try shop.http.send("GET", "\(shop.base)/payments/\(payment.id)", headers: [("Authorization", "Bearer integration-key")])
+                #expect(authorized.status == 200)
+                let log = try String(contentsOfFile: stack.path("payments-worker.log"), encoding: .utf8)
+                #expect(!log.contains("integration-key"))
+                #expect(!log.contains("PAYMENTS_API_KEY is not set"))
+            }
         }
 
         /// Occurrences of `needle` not embedded in a longer run of hex digits or dashes (as in a

@@ -1,6 +1,9 @@
 import Foundation
 import LocalStack
-import PaymentsCore
+import HTTPKit
+import PaymentsDomain
+import ServiceSupport
+import TestSupport
 import SQLite
 
 /// Starts a real stack (nginx, worker supervisor, Dintero sandbox) on free loopback ports.
@@ -9,6 +12,20 @@ enum StackHarness {
 
     static var binDirectory: String {
         ProcessInfo.processInfo.environment["BIN_DIR"] ?? "\(repositoryRoot)/.build/debug"
+    }
+
+    /// Runs `body` against a freshly started stack and stops every process of it afterwards,
+    /// whether `body` returns or throws.
+    static func withStack<T>(
+        workers: Int = 2,
+        threads: Int = 4,
+        workerEnvironment: [String: String] = [:],
+        sandboxEnvironment: [String: String] = [:],
+        _ body: (LocalStack, Shop) throws -> T
+    ) throws -> T {
+        let stack = try start(workers: workers, threads: threads, workerEnvironment: workerEnvironment, sandboxEnvironment: sandboxEnvironment)
+        defer { stack.stop() }
+        return try body(stack, Shop(stack: stack))
     }
 
     static func start(
@@ -59,36 +76,15 @@ enum StackHarness {
     }
 }
 
-/// Real HTTP over loopback with URLSession; redirects are returned, not followed.
-struct HTTPClient: Sendable {
-    let transport = URLSessionTransport(followRedirects: false)
-
-    func send(_ method: String, _ url: String, body: [UInt8]? = nil, headers: [(String, String)] = []) throws -> TransportResponse {
-        try transport.send(TransportRequest(method: method, url: url, headers: headers.map { (name: $0.0, value: $0.1) }, body: body, timeout: 15))
-    }
-
-    func get(_ url: String, accept: String = "application/json") throws -> TransportResponse {
-        try send("GET", url, headers: [("Accept", accept)])
-    }
-
-    func postJSON(_ url: String, _ body: String, contentType: String = "application/json") throws -> TransportResponse {
-        try send("POST", url, body: Array(body.utf8), headers: [("Content-Type", contentType), ("Accept", "application/json")])
-    }
-
-    func postForm(_ url: String, _ fields: [(String, String)]) throws -> TransportResponse {
-        try send("POST", url, body: Array(FormEncoding.encode(fields).utf8), headers: [("Content-Type", "application/x-www-form-urlencoded")])
-    }
-}
-
-extension TransportResponse {
-    var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
-    var text: String { String(decoding: body, as: UTF8.self) }
-}
-
 /// Shopper and merchant steps against one stack.
-struct Shop {
+struct Shop: Sendable {
     let stack: LocalStack
-    let http = HTTPClient()
+    let http: LiveClient
+
+    init(stack: LocalStack) {
+        self.stack = stack
+        http = LiveClient(baseURL: stack.baseURL)
+    }
 
     var base: String { stack.baseURL }
     var sandbox: String { stack.sandboxURL! }

@@ -1,32 +1,53 @@
 import Foundation
 import SQLite
+import Synchronization
 import Testing
 
-/// A fresh database file in a temporary directory, removed by the caller.
+/// A fresh database file in a temporary directory.
 func temporaryDatabase() -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory.appendingPathComponent("test.sqlite").path
 }
 
+extension Connection {
+    /// The first column of the first row of `sql`, read in its own transaction.
+    func scalar(_ sql: String) throws -> SQLiteValue? {
+        try read { try $0.queryOne(sql)?[0] }
+    }
+}
+
 @Suite struct ConnectionTests {
     @Test func opensInWALModeWithForeignKeys() throws {
         let db = try Connection(path: temporaryDatabase())
-        #expect(try db.queryOne("PRAGMA journal_mode")?[0].string == "wal")
-        #expect(try db.queryOne("PRAGMA foreign_keys")?[0].int64 == 1)
-        #expect(try db.queryOne("PRAGMA synchronous")?[0].int64 == 1)  // NORMAL
+        #expect(try db.scalar("PRAGMA journal_mode")?.string == "wal")
+        #expect(try db.scalar("PRAGMA foreign_keys")?.int64 == 1)
+        #expect(try db.scalar("PRAGMA synchronous")?.int64 == 1)  // NORMAL
     }
 
     @Test func bindsAndReadsEveryValueType() throws {
         let db = try Connection(path: temporaryDatabase())
         try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")
-        try db.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [.integer(Int64.max), .real(1.5), .text("héllo ✓"), .blob([0, 1, 255]), .null])
-        let row = try #require(try db.queryOne("SELECT i, r, s, b, n FROM t"))
-        #expect(row["i"] == .integer(Int64.max))
-        #expect(row["r"] == .real(1.5))
-        #expect(row["s"] == .text("héllo ✓"))
-        #expect(row["b"] == .blob([0, 1, 255]))
-        #expect(row["n"] == .null)
+        try db.write { try $0.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [.integer(Int64.max), .real(1.5), .text("héllo ✓"), .blob([0, 1, 255]), .null]) }
+        let row = try #require(try db.read { try $0.queryOne("SELECT i, r, s, b, n FROM t") })
+        #expect(try row.get("i") == SQLiteValue.integer(Int64.max))
+        #expect(try row.get("r") == SQLiteValue.real(1.5))
+        #expect(try row.get("s") == SQLiteValue.text("héllo ✓"))
+        #expect(try row.get("b") == SQLiteValue.blob([0, 1, 255]))
+        #expect(try row.get("n") == SQLiteValue.null)
+        #expect(try row.get("i") == Int64.max)
+        #expect(try row.get("s") == "héllo ✓")
+        #expect(try row.get("n") == String?.none)
+    }
+
+    /// A typo in a column name, or a value of the wrong type, throws instead of reading NULL.
+    @Test func rowAccessorsThrowOnWrongNamesAndTypes() throws {
+        let db = try Connection(path: temporaryDatabase())
+        let row = try #require(try db.read { try $0.queryOne("SELECT 1 AS n, NULL AS gone") })
+        #expect(throws: SQLiteError.self) { try row.get("typo") as Int64 }
+        #expect(throws: SQLiteError.self) { try row.get("n") as String }
+        #expect(throws: SQLiteError.self) { try row.get("gone") as Int64 }
+        #expect(try row.get("gone") as Int64? == nil)
     }
 
     @Test func writeRollsBackWhenTheBodyThrows() throws {
@@ -34,26 +55,64 @@ func temporaryDatabase() -> String {
         try db.execute("CREATE TABLE t (v INTEGER)")
         struct Boom: Error {}
         #expect(throws: Boom.self) {
-            try db.write {
+            try db.write { db in
                 try db.run("INSERT INTO t VALUES (1)")
                 throw Boom()
             }
         }
-        #expect(try db.queryOne("SELECT count(*) FROM t")?[0].int64 == 0)
+        #expect(try db.scalar("SELECT count(*) FROM t")?.int64 == 0)
     }
 
-    @Test func constraintViolationsAreTyped() throws {
+    /// A write nested in a write is a savepoint: it rolls back alone, the outer one commits.
+    @Test func nestedWriteRollsBackOnlyItsSavepoint() throws {
+        let db = try Connection(path: temporaryDatabase())
+        try db.execute("CREATE TABLE t (v INTEGER)")
+        struct Boom: Error {}
+        try db.write { outer in
+            try outer.run("INSERT INTO t VALUES (1)")
+            #expect(throws: Boom.self) {
+                try db.write { inner in
+                    try inner.run("INSERT INTO t VALUES (2)")
+                    throw Boom()
+                }
+            }
+            try db.write { try $0.run("INSERT INTO t VALUES (3)") }
+        }
+        #expect(try db.read { try $0.query("SELECT v FROM t ORDER BY v").map { try $0.get("v") as Int64 } } == [1, 3])
+    }
+
+    /// A write inside a read would upgrade a deferred transaction: a programming error.
+    @Test func writeInsideReadIsAProgrammingError() async {
+        await #expect(processExitsWith: .failure) {
+            let db = try! Connection(path: temporaryDatabase())
+            _ = try? db.read { _ in try db.write { _ in } }
+        }
+    }
+
+    @Test func constraintViolationsAreTypedAndMatchable() throws {
         let db = try Connection(path: temporaryDatabase())
         try db.execute("CREATE TABLE t (v INTEGER UNIQUE)")
-        try db.run("INSERT INTO t VALUES (1)")
-        let error = #expect(throws: SQLiteError.self) { try db.run("INSERT INTO t VALUES (1)") }
-        #expect(error?.isConstraint == true)
-        #expect(error?.extendedCode == 2067)  // SQLITE_CONSTRAINT_UNIQUE
+        try db.write { try $0.run("INSERT INTO t VALUES (1)") }
+        let error = #expect(throws: SQLiteError.self) { try db.write { try $0.run("INSERT INTO t VALUES (1)") } }
+        #expect(error?.primaryResultCode == .constraint)
+        #expect(error?.resultCode == .constraintUnique)
+        var caught = ""
+        do {
+            try db.write { try $0.run("INSERT INTO t VALUES (1)") }
+        } catch ResultCode.busy {
+            caught = "busy"
+        } catch ResultCode.constraintUnique {
+            caught = "unique"
+        } catch {
+            caught = "other"
+        }
+        #expect(caught == "unique")
     }
 
     @Test func wrongParameterCountIsAnError() throws {
         let db = try Connection(path: temporaryDatabase())
-        #expect(throws: SQLiteError.self) { try db.query("SELECT ?", []) }
+        let error = #expect(throws: SQLiteError.self) { try db.read { try $0.query("SELECT ?", []) } }
+        #expect(error?.resultCode == .range)
     }
 
     @Test func migrationsApplyOnceAndRefuseANewerSchema() throws {
@@ -70,6 +129,35 @@ func temporaryDatabase() -> String {
         #expect(throws: SQLiteError.self) { try older.migrate(db) }
     }
 
+    /// A step that rebuilds a referenced table runs with foreign keys off, and a step that
+    /// leaves a dangling reference is refused and rolled back.
+    @Test func migrationStepsCanRunWithForeignKeysOff() throws {
+        let path = temporaryDatabase()
+        let base = [
+            Migration(version: 1, sql: """
+                CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                CREATE TABLE child (parent_id INTEGER REFERENCES parent (id));
+                INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1);
+                """),
+        ]
+        let rebuild = Migration(version: 2, disablesForeignKeys: true, sql: """
+            CREATE TABLE parent_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
+            INSERT INTO parent_new (id) SELECT id FROM parent;
+            DROP TABLE parent;
+            ALTER TABLE parent_new RENAME TO parent;
+            """)
+        let db = try Connection(path: path)
+        #expect(try Migrator(base + [rebuild]).migrate(db) == 2)
+        #expect(try db.scalar("PRAGMA foreign_keys")?.int64 == 1)
+        #expect(try db.scalar("SELECT count(*) FROM child JOIN parent ON parent.id = child.parent_id")?.int64 == 1)
+
+        let dangling = Migration(version: 3, disablesForeignKeys: true, sql: "DELETE FROM parent")
+        let error = #expect(throws: SQLiteError.self) { try Migrator(base + [rebuild, dangling]).migrate(db) }
+        #expect(error?.resultCode == .constraintForeignKey)
+        #expect(try Migrator.version(of: db) == 2)
+        #expect(try db.scalar("SELECT count(*) FROM parent")?.int64 == 1)
+    }
+
     /// Several connections on several threads migrate at once: each step runs exactly once.
     @Test func concurrentMigrationsRunEachStepOnce() throws {
         let path = temporaryDatabase()
@@ -78,14 +166,15 @@ func temporaryDatabase() -> String {
             Migration(version: 2, sql: "INSERT INTO log VALUES (2)"),
             Migration(version: 3, sql: "INSERT INTO log VALUES (3)"),
         ])
-        let applied = Atomic(0)
+        let applied = Mutex(0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             let db = try! Connection(path: path)
-            applied.add(try! migrator.migrate(db))
+            let count = try! migrator.migrate(db)
+            applied.withLock { $0 += count }
         }
         let db = try Connection(path: path)
-        #expect(applied.value == 3)
-        #expect(try db.queryOne("SELECT count(*) FROM log")?[0].int64 == 2)
+        #expect(applied.withLock { $0 } == 3)
+        #expect(try db.scalar("SELECT count(*) FROM log")?.int64 == 2)
     }
 
     /// Read-then-write from several connections: BEGIN IMMEDIATE serializes them, so no
@@ -94,31 +183,22 @@ func temporaryDatabase() -> String {
         let path = temporaryDatabase()
         let setup = try Connection(path: path)
         try setup.execute("CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0)")
-        let failures = Atomic(0)
+        let failures = Mutex(0)
         let threads = 6, increments = 200
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             let db = try! Connection(path: path)
             for _ in 0..<increments {
                 do {
-                    try db.write {
-                        let n = try db.queryOne("SELECT n FROM counter")![0].int64!
+                    try db.write { db in
+                        let n: Int64 = try db.queryOne("SELECT n FROM counter")!.get("n")
                         try db.run("UPDATE counter SET n = ?", [.integer(n + 1)])
                     }
                 } catch {
-                    failures.add(1)
+                    failures.withLock { $0 += 1 }
                 }
             }
         }
-        #expect(failures.value == 0)
-        #expect(try setup.queryOne("SELECT n FROM counter")?[0].int64 == Int64(threads * increments))
+        #expect(failures.withLock { $0 } == 0)
+        #expect(try setup.scalar("SELECT n FROM counter")?.int64 == Int64(threads * increments))
     }
-}
-
-/// A small lock-protected counter for tests.
-final class Atomic: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Int
-    init(_ value: Int) { current = value }
-    func add(_ delta: Int) { lock.withLock { current += delta } }
-    var value: Int { lock.withLock { current } }
 }

@@ -1,0 +1,153 @@
+import Foundation
+import HTTPKit
+import PaymentsDomain
+import ServiceSupport
+import Synchronization
+
+/// Dintero client over an ``HTTPTransport``.
+///
+/// The access token is cached per process, shared by all threads, refreshed ahead of expiry
+/// and once more when a call answers 401. Only one thread fetches a token at a time.
+public final class DinteroClient: PaymentGateway {
+    private struct Token {
+        let value: String
+        let refreshAfter: Date
+    }
+
+    private let configuration: DinteroConfiguration
+    private let transport: HTTPTransport
+    private let clock: WallClock
+    private let log: Logger
+    private let token = Mutex<Token?>(nil)
+    private let refreshing = NSLock()
+
+    /// Creates a client.
+    public init(configuration: DinteroConfiguration, transport: HTTPTransport, clock: WallClock = SystemClock(), log: Logger) {
+        self.configuration = configuration
+        self.transport = transport
+        self.clock = clock
+        self.log = log
+    }
+
+    public func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession {
+        let response = try authorized(
+            method: "POST",
+            url: "\(configuration.checkoutBaseURL)/v1/sessions-profile",
+            body: request.body(profileID: configuration.profileID)
+        )
+        guard response.status.isSuccess else { throw Self.failure(response) }
+        let json = try Self.json(response)
+        guard let id = json["id"]?.stringValue, !id.isEmpty,
+              let url = json["url"]?.stringValue, url.hasPrefix("http") else {
+            throw .invalidResponse("session without id or url")
+        }
+        return CheckoutSession(id: id, url: url)
+    }
+
+    public func transaction(id: String) throws(DinteroError) -> DinteroTransaction? {
+        let response = try authorized(
+            method: "GET",
+            url: "\(configuration.checkoutBaseURL)/v1/transactions/\(FormEncoding.percentEncode(id))",
+            body: nil
+        )
+        if response.status == 404 { return nil }
+        guard response.status.isSuccess else { throw Self.failure(response) }
+        guard let transaction = DinteroTransaction(json: try Self.json(response)) else {
+            throw .invalidResponse("transaction without id, status, amount or currency")
+        }
+        return transaction
+    }
+
+    /// Sends a call with a bearer token; on 401 refreshes the token once and retries.
+    private func authorized(method: String, url: String, body: JSONValue?) throws(DinteroError) -> TransportResponse {
+        var bearer = try currentToken()
+        for attempt in 0..<2 {
+            var headers: HTTPFields = [
+                ("Authorization", "Bearer \(bearer)"),
+                ("Accept", "application/json"),
+            ]
+            if body != nil { headers.append("Content-Type", "application/json") }
+            let request = TransportRequest(method: method, url: url, headers: headers, body: body?.serialized, timeout: configuration.timeout)
+            let response: TransportResponse
+            do {
+                response = try transport.send(request)
+            } catch {
+                throw DinteroError(error)
+            }
+            guard response.status == 401 else { return response }
+            guard attempt == 0 else { break }
+            log.info("Dintero answered 401 to \(method) \(url); refreshing the access token")
+            bearer = try refreshToken(replacing: bearer)
+        }
+        throw .authenticationFailed(status: 401)
+    }
+
+    private func currentToken() throws(DinteroError) -> String {
+        let now = clock.now()
+        if let cached = token.withLock({ $0 }), now < cached.refreshAfter {
+            return cached.value
+        }
+        return try refreshToken(replacing: nil)
+    }
+
+    /// Fetches a new token unless another thread already replaced `stale` meanwhile.
+    private func refreshToken(replacing stale: String?) throws(DinteroError) -> String {
+        refreshing.lock()
+        defer { refreshing.unlock() }
+        let now = clock.now()
+        if let cached = token.withLock({ $0 }), cached.value != stale, now < cached.refreshAfter {
+            return cached.value
+        }
+        let fresh = try fetchToken(now: now)
+        token.withLock { $0 = fresh }
+        return fresh.value
+    }
+
+    private func fetchToken(now: Date) throws(DinteroError) -> Token {
+        let credentials = Data("\(configuration.clientID):\(configuration.clientSecret)".utf8).base64EncodedString()
+        let body: JSONValue = .object([
+            ("grant_type", .string("client_credentials")),
+            ("audience", .string(configuration.audience)),
+        ])
+        let request = TransportRequest(
+            method: "POST",
+            url: "\(configuration.apiBaseURL)/v1/accounts/\(configuration.accountID)/auth/token",
+            headers: [("Authorization", "Basic \(credentials)"), ("Content-Type", "application/json"), ("Accept", "application/json")],
+            body: body.serialized,
+            timeout: configuration.timeout
+        )
+        let response: TransportResponse
+        do {
+            response = try transport.send(request)
+        } catch {
+            throw DinteroError(error)
+        }
+        if response.status == 401 || response.status == 403 { throw .authenticationFailed(status: response.status.code) }
+        guard response.status.isSuccess else { throw Self.failure(response) }
+        let json = try Self.json(response)
+        guard let value = json["access_token"]?.stringValue, !value.isEmpty,
+              let lifetime = json["expires_in"]?.integerValue, lifetime > 0 else {
+            throw .invalidResponse("token response without access_token or expires_in")
+        }
+        // Refresh ahead of expiry: with 10% of the lifetime (at most 5 minutes) left.
+        let margin = min(300, Double(lifetime) / 10)
+        return Token(
+            value: value,
+            refreshAfter: now + Double(lifetime) - margin
+        )
+    }
+
+    private static func json(_ response: TransportResponse) throws(DinteroError) -> JSONValue {
+        do {
+            return try JSONValue.parse(response.body)
+        } catch {
+            throw .invalidResponse("body is not JSON: \(error)")
+        }
+    }
+
+    private static func failure(_ response: TransportResponse) -> DinteroError {
+        if response.status.isServerError { return .serverError(status: response.status.code) }
+        let message = (try? JSONValue.parse(response.body))?["error"]?["message"]?.stringValue ?? "no message"
+        return .rejected(status: response.status.code, message: String(message.prefix(200)))
+    }
+}

@@ -1,0 +1,43 @@
+import HTTPKit
+import PaymentsDomain
+
+extension SessionRequest {
+    /// The `sessions-profile` request body.
+    func body(profileID: String) -> JSONValue {
+        .object([
+            ("url", .object([("return_url", .string(returnURL)), ("callback_url", .string(callbackURL))])),
+            ("order", .object([
+                ("amount", .int(amount)),
+                ("currency", .string(currency)),
+                ("merchant_reference", .string(merchantReference)),
+            ])),
+            ("profile_id", .string(profileID)),
+        ])
+    }
+}
+
+extension DinteroTransaction {
+    /// Reads a transaction document; nil when a required field is missing or mistyped.
+    public init?(json: JSONValue) {
+        guard let id = json["id"]?.stringValue, let status = json["status"]?.stringValue,
+              let amount = json["amount"]?.integerValue, let currency = json["currency"]?.stringValue else { return nil }
+        self.init(
+            id: id,
+            status: status,
+            amount: amount,
+            currency: currency,
+            merchantReference: json["merchant_reference"]?.stringValue,
+            sessionID: json["session_id"]?.stringValue
+        )
+    }
+}
+
+extension DinteroError {
+    /// The Dintero failure for a transport failure.
+    init(_ error: TransportError) {
+        switch error {
+        case .timedOut: self = .timedOut
+        case .unreachable(let reason): self = .unreachable(reason)
+        }
+    }
+}

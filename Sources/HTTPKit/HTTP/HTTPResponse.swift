@@ -1,0 +1,48 @@
+/// An HTTP response produced by a handler.
+public struct HTTPResponse: Sendable {
+    /// The status.
+    public var status: HTTPStatus
+    /// Header fields in order.
+    public var headers: HTTPFields
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: HTTPStatus, headers: HTTPFields = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response.
+    public static func json(_ value: JSONValue, status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+            body: value.serialized
+        )
+    }
+
+    /// An HTML response.
+    public static func html(_ page: String, status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")],
+            body: Array(page.utf8)
+        )
+    }
+
+    /// A redirect to `location`.
+    public static func redirect(to location: String, status: HTTPStatus = .seeOther) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Location", location), ("Cache-Control", "no-store")])
+    }
+
+    /// The value of the first header with this name (case-insensitive).
+    public func header(_ name: String) -> String? { headers[name] }
+}
+
+/// Anything that answers requests: a ``Router``, or a test double.
+public protocol HTTPResponder {
+    /// Answers one request; never throws (errors are rendered as responses).
+    func respond(to request: HTTPRequest) -> HTTPResponse
+}

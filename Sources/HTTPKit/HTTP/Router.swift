@@ -1,0 +1,147 @@
+import ServiceSupport
+
+/// Path parameters captured by a route pattern such as `:id`.
+public struct RouteParameters: Sendable {
+    private var values: [String: String]
+
+    init(_ values: [String: String]) { self.values = values }
+
+    /// The decoded value of a `:name` segment; throws when the route has no such parameter
+    /// (a programming error, answered as 500 and logged, never silently an empty string).
+    public func require(_ name: String) throws -> String {
+        guard let value = values[name] else { throw RouterError.missingParameter(name) }
+        return value
+    }
+}
+
+/// Errors of the router itself.
+public enum RouterError: Error, CustomStringConvertible {
+    /// A handler asked for a parameter its pattern does not capture.
+    case missingParameter(String)
+
+    public var description: String {
+        switch self {
+        case .missingParameter(let name): return "route has no parameter :\(name)"
+        }
+    }
+}
+
+/// Turns a ``Problem`` into the response shape of one API.
+public protocol ErrorRenderer: Sendable {
+    /// The response for `problem`, raised while answering `request`.
+    func render(_ problem: Problem, for request: HTTPRequest) -> HTTPResponse
+}
+
+/// RFC 9457 `application/problem+json`, the default error shape.
+public struct ProblemRenderer: ErrorRenderer {
+    /// Creates the renderer.
+    public init() {}
+
+    public func render(_ problem: Problem, for request: HTTPRequest) -> HTTPResponse { problem.response }
+}
+
+/// Routes under one path prefix that share an error shape.
+public struct RouteGroup {
+    /// A route handler; throw ``Problem`` for client-visible errors.
+    public typealias Handler = (HTTPRequest, RouteParameters) throws -> HTTPResponse
+
+    struct Route {
+        let method: String
+        let segments: [String]
+        let handler: Handler
+    }
+
+    let prefix: [String]
+    let errors: ErrorRenderer
+    var routes: [Route] = []
+
+    /// Adds a route. `pattern` is relative to the group's prefix (`""` is the prefix itself);
+    /// segments starting with `:` capture a parameter.
+    public mutating func on(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        routes.append(Route(method: method, segments: prefix + Router.segments(pattern), handler: handler))
+    }
+}
+
+/// Method + path routing. 404, 405, thrown problems and unexpected errors are rendered by the
+/// ``ErrorRenderer`` of the group the path falls under, so each API keeps one error shape.
+///
+/// A router is built per accept thread, so its handlers may capture thread-confined resources.
+public struct Router: HTTPResponder {
+    private var groups: [RouteGroup] = []
+    private let fallback: ErrorRenderer
+    private let log: Logger
+
+    /// Creates an empty router; paths outside every group use `errors`.
+    public init(log: Logger, errors: ErrorRenderer = ProblemRenderer()) {
+        self.log = log
+        self.fallback = errors
+    }
+
+    /// Adds a group of routes under `prefix` (`/payments`) with its own error shape.
+    public mutating func group(_ prefix: String, errors: ErrorRenderer = ProblemRenderer(), _ build: (inout RouteGroup) -> Void) {
+        var group = RouteGroup(prefix: Self.segments(prefix), errors: errors)
+        build(&group)
+        groups.append(group)
+    }
+
+    /// Routes a request and turns thrown errors into responses.
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
+        let errors = renderer(for: path)
+        var allowed: [String] = []
+        for group in groups {
+            for route in group.routes {
+                guard let parameters = Self.match(route.segments, path) else { continue }
+                guard route.method == request.method || (route.method == "GET" && request.method == "HEAD") else {
+                    allowed.append(route.method)
+                    continue
+                }
+                do {
+                    var response = try route.handler(request, parameters)
+                    if request.method == "HEAD" { response.body = [] }
+                    return response
+                } catch let problem as Problem {
+                    return group.errors.render(problem, for: request)
+                } catch {
+                    log.error("\(request.method) \(request.path) failed: \(error)")
+                    return group.errors.render(
+                        Problem(status: .internalServerError, title: "Internal Server Error", detail: "The request could not be processed."),
+                        for: request
+                    )
+                }
+            }
+        }
+        if !allowed.isEmpty {
+            var response = errors.render(Problem(
+                status: .methodNotAllowed,
+                title: "Method Not Allowed",
+                detail: "\(request.method) is not allowed on \(request.path); allowed: \(allowed.joined(separator: ", "))."
+            ), for: request)
+            response.headers.append("Allow", allowed.joined(separator: ", "))
+            return response
+        }
+        return errors.render(Problem.notFound("No resource at \(request.path)."), for: request)
+    }
+
+    /// The renderer of the group with the longest prefix that `path` starts with.
+    private func renderer(for path: [String]) -> ErrorRenderer {
+        groups.filter { path.starts(with: $0.prefix) }.max { $0.prefix.count < $1.prefix.count }?.errors ?? fallback
+    }
+
+    static func segments(_ path: String) -> [String] {
+        path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    private static func match(_ pattern: [String], _ path: [String]) -> RouteParameters? {
+        guard pattern.count == path.count else { return nil }
+        var captured: [String: String] = [:]
+        for (expected, actual) in zip(pattern, path) {
+            if expected.hasPrefix(":") {
+                captured[String(expected.dropFirst())] = actual
+            } else if expected != actual {
+                return nil
+            }
+        }
+        return RouteParameters(captured)
+    }
+}

@@ -1,0 +1,60 @@
+import HTTPKit
+import PaymentsDomain
+
+/// The shopper's return from Dintero and Dintero's callback: JSON for the callback and API
+/// clients, a page for the browser.
+extension OrdersController {
+    func paymentReturn(_ request: HTTPRequest, orderID: String, source: OrderService.ReturnSource) throws -> HTTPResponse {
+        let wantsJSON = source == .callback || request.prefersJSON
+        let claim = OrderService.ReturnClaim(
+            transactionID: request.queryValue("transaction_id").flatMap { $0.isEmpty ? nil : $0 },
+            error: request.queryValue("error").flatMap { $0.isEmpty ? nil : $0 }
+        )
+        let verified: OrderService.ReturnOutcome?
+        do {
+            verified = try service.verifyReturn(orderID: orderID, claim: claim, source: source)
+        } catch OrderService.Failure.noOutcome {
+            throw Problem.invalidField("transaction_id", "transaction_id (or error) is required.")
+        }
+        guard let outcome = verified else {
+            let problem = Problem.notFound("No order with id \(orderID).")
+            return wantsJSON ? problem.response : HTML.page(title: "Order not found", message: "We could not find this order.", status: .notFound)
+        }
+        return wantsJSON ? Self.json(outcome) : Self.page(outcome)
+    }
+
+    private static func message(_ outcome: OrderService.ReturnOutcome) -> (status: HTTPStatus, verified: Bool, title: String, text: String) {
+        switch outcome {
+        case .unverified:
+            return (.unprocessableContent, false, "Payment not verified", "The payment could not be verified. If you paid, contact the merchant with your order number.")
+        case .unavailable:
+            return (.badGateway, false, "Payment not confirmed yet", "We could not confirm the payment right now. Please reload this page in a moment.")
+        case .settled(let order):
+            switch order.status {
+            case _ where order.status.isPaid: return (.ok, true, "Thank you!", "Your payment was received.")
+            case .onHold: return (.ok, true, "Payment under review", "Your payment is being reviewed; you will hear from the merchant.")
+            case .cancelled: return (.ok, true, "Payment cancelled", "The payment was cancelled. Nothing was charged.")
+            case .failed, .declined, .authorizationVoided: return (.ok, true, "Payment failed", "The payment did not go through. Nothing was charged.")
+            default: return (.ok, true, "Payment pending", "We have not received the payment yet.")
+            }
+        }
+    }
+
+    static func json(_ outcome: OrderService.ReturnOutcome) -> HTTPResponse {
+        let message = message(outcome)
+        return .json(.object([
+            ("order", outcome.order.json(includeLinks: false)),
+            ("verified", .bool(message.verified)),
+            ("message", .string(message.text)),
+        ]), status: message.status)
+    }
+
+    static func page(_ outcome: OrderService.ReturnOutcome) -> HTTPResponse {
+        let message = message(outcome)
+        return HTML.page(
+            title: message.title,
+            message: "\(message.text) Order \(outcome.order.id): \(outcome.order.status.rawValue).",
+            status: message.status
+        )
+    }
+}

@@ -1,0 +1,41 @@
+import HTTPKit
+import PaymentsDomain
+
+/// Card submission (form from the hosted page, or JSON) and the hosted card page.
+extension PaymentsController {
+    func submitCard(_ request: HTTPRequest, transactionID: String) throws -> HTTPResponse {
+        let isForm = request.mediaType == "application/x-www-form-urlencoded"
+        let fields: [String: String]
+        if isForm {
+            fields = Dictionary(FormEncoding.decode(request.body).map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        } else {
+            // Wrong types count as invalid card details, not as a malformed request.
+            fields = (try JSONBody.object(request)).reduce(into: [:]) { result, member in
+                if let text = member.1.stringValue { result[member.0] = text }
+            }
+        }
+        switch try service.submitCard(transactionID: transactionID, number: fields["cardno"], cvc: fields["cvc"], expiry: fields["enddate"]) {
+        case .notFound:
+            return isForm ? CardPage.missing() : Self.message(Self.notFound, status: .notFound)
+        case .notAwaitingCard(let payment, let raced):
+            if isForm { return CardPage.closed(payment) }
+            return Self.message(
+                raced ? "Payment is not awaiting card details; it is already being processed."
+                      : "Payment is not awaiting card details; its state is \(payment.state.rawValue).",
+                status: .conflict
+            )
+        case .invalidCard(let payment):
+            return isForm
+                ? CardPage.form(payment, error: Self.invalidCard)
+                : .json(.object([("url", .string(payment.returnURL)), ("error", .string(Self.invalidCard))]))
+        case .processed(let payment, _):
+            return isForm ? .redirect(to: payment.returnURL, status: .seeOther) : .json(.object([("url", .string(payment.returnURL))]))
+        }
+    }
+
+    func cardPage(transactionID: String) throws -> HTTPResponse {
+        guard let payment = try store.payment(transactionID: transactionID) else { return CardPage.missing() }
+        guard payment.state == .initial else { return CardPage.closed(payment) }
+        return CardPage.form(payment, error: nil)
+    }
+}

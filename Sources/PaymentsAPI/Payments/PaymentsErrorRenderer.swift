@@ -1,0 +1,9 @@
+import HTTPKit
+
+/// The pay-broker contract's error shape, `{"message": …, "field"?: …}`, for everything under
+/// `/payments`: handler problems and the router's own 404, 405 and 500.
+struct PaymentsErrorRenderer: ErrorRenderer {
+    func render(_ problem: Problem, for request: HTTPRequest) -> HTTPResponse {
+        PaymentsController.message(problem.detail, status: problem.status, field: problem.field)
+    }
+}

@@ -1,0 +1,31 @@
+import HTTPKit
+import PaymentsAPI
+import PaymentsDomain
+import ServiceSupport
+
+/// Builds the routes of the service for one worker thread.
+public enum Application {
+    /// The router for one thread, with the thread's own stores.
+    public static func router(
+        configuration: ServiceConfiguration,
+        orders: OrderStore,
+        gateway: PaymentGateway,
+        payments: PaymentStore,
+        provider: PaymentProvider,
+        clock: WallClock = SystemClock(),
+        log: Logger
+    ) -> Router {
+        var router = Router(log: log)
+        OrdersController(
+            service: OrderService(store: orders, gateway: gateway, publicBaseURL: configuration.publicBaseURL, clock: clock, log: log),
+            store: orders,
+            rules: configuration.orderRules
+        ).register(on: &router)
+        PaymentsController(
+            service: CardPaymentService(store: payments, provider: provider, clock: clock, log: log),
+            store: payments,
+            configuration: configuration.payments
+        ).register(on: &router)
+        return router
+    }
+}

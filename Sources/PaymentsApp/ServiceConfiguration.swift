@@ -1,0 +1,42 @@
+import Dintero
+import PaymentsAPI
+import PaymentsDomain
+import ServiceSupport
+
+/// Everything the worker reads from its environment.
+public struct ServiceConfiguration: Sendable {
+    /// SQLite database file.
+    public var databasePath: String
+    /// The URL shoppers and Dintero reach this service at (return and callback URLs).
+    public var publicBaseURL: String
+    /// Limits for new orders.
+    public var orderRules: CreateOrderInput.Rules
+    /// Dintero account and endpoints.
+    public var dintero: DinteroConfiguration
+    /// Largest request body read, in bytes.
+    public var maxBodyBytes: Int
+    /// The /payments broker.
+    public var payments: PaymentsConfiguration
+
+    /// Reads the configuration; the error names the setting at fault.
+    public static func from(_ environment: Environment) throws -> ServiceConfiguration {
+        var rules = CreateOrderInput.Rules()
+        if let list = environment.string("ORDER_CURRENCIES") {
+            let codes = Set(list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() })
+            guard !codes.isEmpty, codes.allSatisfy({ $0.count == 3 && $0.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) } }) else {
+                throw ConfigurationError("ORDER_CURRENCIES must be a comma-separated list of 3-letter codes, got \"\(list)\"")
+            }
+            rules.currencies = codes
+        }
+        rules.maximumAmount = Int64(try environment.integer("ORDER_MAX_AMOUNT", default: Int(rules.maximumAmount), in: 1...Int(Int32.max)))
+        let publicBaseURL = try environment.baseURL("PUBLIC_BASE_URL", default: "http://localhost:3000")
+        return ServiceConfiguration(
+            databasePath: environment.string("ORDERS_DB") ?? "run/orders.sqlite",
+            publicBaseURL: publicBaseURL,
+            orderRules: rules,
+            dintero: try DinteroConfiguration.from(environment),
+            maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024)),
+            payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL)
+        )
+    }
+}

@@ -1,0 +1,45 @@
+import FastCGI
+import Foundation
+import PaymentsSQLite
+import ServiceSupport
+
+/// Supervisor mode: migrates the database once, owns the socket, runs the worker processes.
+enum Supervisor {
+    static func run(options: WorkerOptions, socketPath: String, configuration: ServiceConfiguration, log: Logger) throws {
+        try FileManager.default.createDirectory(
+            atPath: (configuration.databasePath as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (configuration.databasePath as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
+        // Exactly one process (this one) migrates before any worker opens the database.
+        let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
+        migrated.close()
+        if configuration.payments.apiKey == nil {
+            log.warning("PAYMENTS_API_KEY is not set: POST /payments, GET /payments and GET /payments/{id} are open to anyone who can reach them")
+        }
+        StalePaymentSweeper.start(configuration: configuration, log: log)
+
+        let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
+        let supervisor = FastCGISupervisor(
+            configuration: .init(
+                executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
+                arguments: ["--child", "--threads", String(options.threads)],
+                workers: options.workers,
+                listenSocket: socket
+            ),
+            log: { log.info($0) }
+        )
+        try supervisor.start()
+        log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.databasePath)")
+        let signal = ProcessSignals.waitForTermination()
+        log.info("signal \(signal): draining workers")
+        supervisor.stop(drainSeconds: 30)
+        do {
+            try socket.close()
+            try FastCGISocket.removeSocketFile(socketPath)
+        } catch {
+            log.warning("cleaning up the socket: \(error)")
+        }
+        log.info("stopped")
+    }
+}

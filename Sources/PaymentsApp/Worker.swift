@@ -1,0 +1,44 @@
+import CardProvider
+import Dintero
+import FastCGI
+import Foundation
+import HTTPKit
+import PaymentsSQLite
+import ServiceSupport
+
+/// Worker mode: serves the FastCGI socket on fd 0 with several accept threads.
+enum Worker {
+    static func run(options: WorkerOptions, configuration: ServiceConfiguration, log: Logger) throws {
+        guard FileDescriptor.standardInput.isListeningSocket else {
+            throw ConfigurationError("fd 0 is not a listening socket; start with --socket PATH (supervisor mode) or under spawn-fcgi\n\(WorkerOptions.usage)")
+        }
+        if !options.isChild {
+            // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
+            try Schema.openAndMigrate(path: configuration.databasePath).close()
+        }
+        let transport = URLSessionTransport()
+        let gateway = DinteroClient(configuration: configuration.dintero, transport: transport, log: log)
+        let provider = ProviderClient(
+            baseURL: configuration.payments.providerURL,
+            apiKey: configuration.payments.providerAPIKey,
+            timeout: configuration.payments.providerTimeout,
+            transport: transport
+        )
+        try FastCGIServer.serve(
+            threads: options.threads,
+            maxBodyBytes: configuration.maxBodyBytes,
+            onSignal: { log.info("signal \($0): finishing in-flight requests") }
+        ) {
+            // One SQLite connection per accept thread, opened on that thread.
+            let connection = try Schema.open(path: configuration.databasePath)
+            return Application.router(
+                configuration: configuration,
+                orders: SQLiteOrderStore(connection: connection),
+                gateway: gateway,
+                payments: SQLitePaymentStore(connection: connection),
+                provider: provider,
+                log: log
+            )
+        }
+    }
+}

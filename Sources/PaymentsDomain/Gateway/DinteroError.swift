@@ -1,0 +1,26 @@
+/// Why a Dintero call did not give a usable answer.
+public enum DinteroError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No answer in time.
+    case timedOut
+    /// Could not connect, or the connection broke.
+    case unreachable(String)
+    /// Dintero answered 5xx.
+    case serverError(status: Int)
+    /// Dintero refused the request (4xx other than a 401 that a new token fixed).
+    case rejected(status: Int, message: String)
+    /// The credentials were refused when asking for a token.
+    case authenticationFailed(status: Int)
+    /// The answer was not the JSON shape the contract promises.
+    case invalidResponse(String)
+
+    public var description: String {
+        switch self {
+        case .timedOut: return "Dintero did not answer in time"
+        case .unreachable(let reason): return "Dintero is unreachable (\(reason))"
+        case .serverError(let status): return "Dintero answered \(status)"
+        case .rejected(let status, let message): return "Dintero refused the request (\(status): \(message))"
+        case .authenticationFailed(let status): return "Dintero refused the API credentials (\(status))"
+        case .invalidResponse(let reason): return "Dintero sent an invalid response (\(reason))"
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import ServiceSupport
+
+/// The `/orders` flows: create an order with its Checkout session, and verify what the
+/// shopper's return or Dintero's callback reports. Controllers decode and encode; this owns
+/// the steps and their order.
+public struct OrderService {
+    /// Who is reporting a payment outcome.
+    public enum ReturnSource: String, Sendable {
+        case redirect, callback
+    }
+
+    /// What a return or callback claims, before verification.
+    public struct ReturnClaim: Sendable {
+        /// Dintero's `transaction_id` parameter, when present and non-empty.
+        public var transactionID: String?
+        /// Dintero's `error` parameter (`cancelled`, …), when present and non-empty.
+        public var error: String?
+
+        /// Creates a claim.
+        public init(transactionID: String?, error: String?) {
+            self.transactionID = transactionID
+            self.error = error
+        }
+    }
+
+    /// What verification concluded.
+    public enum ReturnOutcome: Sendable, Equatable {
+        /// The order's status after applying a verified (or harmless unverified) outcome.
+        case settled(Order)
+        /// The parameters do not match a transaction of this order; nothing changed.
+        case unverified(Order)
+        /// Dintero could not be asked; nothing changed, try again later.
+        case unavailable(Order)
+
+        /// The order after verification.
+        public var order: Order {
+            switch self {
+            case .settled(let order), .unverified(let order), .unavailable(let order): return order
+            }
+        }
+    }
+
+    /// Why a flow could not complete.
+    public enum Failure: Error, Sendable, Equatable {
+        /// The order was stored but Dintero would not open a session; it is `SESSION_FAILED`.
+        case sessionFailed(orderID: String, reason: DinteroError)
+        /// The store did not accept a change it should have (a concurrent writer removed the order).
+        case inconsistentStore(orderID: String)
+        /// A return or callback named neither a transaction nor an error.
+        case noOutcome
+    }
+
+    let store: OrderStore
+    let gateway: PaymentGateway
+    let publicBaseURL: String
+    let clock: WallClock
+    let log: Logger
+
+    /// Creates the service for one thread (the store is that thread's).
+    public init(store: OrderStore, gateway: PaymentGateway, publicBaseURL: String, clock: WallClock, log: Logger) {
+        self.store = store
+        self.gateway = gateway
+        self.publicBaseURL = publicBaseURL
+        self.clock = clock
+        self.log = log
+    }
+
+    /// Stores the order (`CREATED`), then creates its Checkout session and moves it to
+    /// `PENDING` with the payment link; a failed session leaves it `SESSION_FAILED`, never
+    /// `PENDING` without a link.
+    public func create(_ input: CreateOrderInput) throws -> Order {
+        let now = clock.now().epochMilliseconds
+        let id = UUID().uuidString.lowercased()
+        let order = Order(id: id, createdAt: now, updatedAt: now, amount: input.amount, currency: input.currency, receipt: input.receipt, status: .created)
+        try store.insert(order)
+
+        let session: CheckoutSession
+        do {
+            session = try gateway.createSession(SessionRequest(
+                amount: order.amount,
+                currency: order.currency,
+                merchantReference: id,
+                returnURL: "\(publicBaseURL)/orders/\(id)/redirect",
+                callbackURL: "\(publicBaseURL)/orders/\(id)/callback"
+            ))
+        } catch {
+            log.warning("order \(id): creating the Dintero session failed: \(error)")
+            _ = try store.transition(OrderStatusChange(
+                orderID: id, status: .sessionFailed, verified: false, source: "create",
+                detail: error.description, at: clock.now().epochMilliseconds
+            ))
+            throw Failure.sessionFailed(orderID: id, reason: error)
+        }
+        let result = try store.transition(OrderStatusChange(
+            orderID: id, status: .pending, verified: false, session: session, source: "create",
+            at: clock.now().epochMilliseconds
+        ))
+        guard case .changed(let stored) = result else { throw Failure.inconsistentStore(orderID: id) }
+        return stored
+    }
+
+    /// Verifies a return or callback against Dintero and applies what it proves. Nil when
+    /// there is no such order.
+    public func verifyReturn(orderID: String, claim: ReturnClaim, source: ReturnSource) throws -> ReturnOutcome? {
+        guard let order = try store.order(id: orderID) else { return nil }
+        let now = clock.now().epochMilliseconds
+        if let transactionID = claim.transactionID {
+            let transaction: DinteroTransaction?
+            do {
+                transaction = try gateway.transaction(id: transactionID)
+            } catch {
+                log.warning("order \(order.id): cannot verify transaction from \(source.rawValue): \(error)")
+                return .unavailable(order)
+            }
+            guard let transaction else {
+                log.warning("order \(order.id): \(source.rawValue) named unknown transaction \(transactionID)")
+                return .unverified(order)
+            }
+            if let mismatch = Self.mismatch(transaction, order) {
+                log.warning("order \(order.id): \(source.rawValue) transaction \(transaction.id) refused: \(mismatch)")
+                return .unverified(order)
+            }
+            guard let status = OrderStatus(transactionStatus: transaction.status) else {
+                log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.status)")
+                return .unverified(order)
+            }
+            let result = try store.transition(OrderStatusChange(
+                orderID: order.id, status: status, transactionID: transaction.id, verified: true,
+                source: source.rawValue, at: now
+            ))
+            guard let current = result.order else { return nil }
+            if case .refused = result, current.transactionID != transaction.id {
+                log.warning("order \(order.id): already paid by transaction \(current.transactionID ?? "-"), refused \(transaction.id)")
+                return .unverified(current)
+            }
+            return .settled(current)
+        }
+        if let error = claim.error {
+            let status: OrderStatus = error == "cancelled" ? .cancelled : .failed
+            let result = try store.transition(OrderStatusChange(
+                orderID: order.id, status: status, verified: false, source: source.rawValue,
+                detail: "error=\(error.prefix(100))", at: now
+            ))
+            return .settled(result.order ?? order)
+        }
+        throw Failure.noOutcome
+    }
+
+    /// Why a transaction is not this order's, or nil when it matches.
+    public static func mismatch(_ transaction: DinteroTransaction, _ order: Order) -> String? {
+        if transaction.merchantReference != order.id {
+            return "merchant_reference \(transaction.merchantReference ?? "none") is not the order id"
+        }
+        if transaction.amount != order.amount || transaction.currency != order.currency {
+            return "amount \(transaction.amount) \(transaction.currency) differs from the order's \(order.amount) \(order.currency)"
+        }
+        if let session = transaction.sessionID, let expected = order.sessionID, session != expected {
+            return "session \(session) is not the order's session"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,100 @@
+/// The outcome of asking the store to move an order to a new status.
+public enum OrderTransition: Sendable, Equatable {
+    /// The order moved; the value is the stored result.
+    case changed(Order)
+    /// Nothing to do: the order already has this status (and transaction).
+    case unchanged(Order)
+    /// The status machine or the recorded transaction forbids the move; order unchanged.
+    case refused(Order)
+    /// No such order.
+    case notFound
+
+    /// The order after the call, when it exists.
+    public var order: Order? {
+        switch self {
+        case .changed(let order), .unchanged(let order), .refused(let order): return order
+        case .notFound: return nil
+        }
+    }
+}
+
+/// A requested status change, applied atomically by ``OrderStore/transition(_:)``.
+public struct OrderStatusChange: Sendable {
+    public var orderID: String
+    public var status: OrderStatus
+    /// The verified Dintero transaction behind the change, if any.
+    public var transactionID: String?
+    /// True when the change comes from a verified transaction.
+    public var verified: Bool
+    /// The Checkout session to record (with `.pending`).
+    public var session: CheckoutSession?
+    /// What asked for the change: `create`, `redirect`, `callback`.
+    public var source: String
+    /// Free text for the audit trail (failure reasons). Never secrets.
+    public var detail: String?
+    /// When, epoch milliseconds.
+    public var at: Int64
+
+    /// Creates a change request.
+    public init(orderID: String, status: OrderStatus, transactionID: String? = nil, verified: Bool, session: CheckoutSession? = nil, source: String, detail: String? = nil, at: Int64) {
+        self.orderID = orderID
+        self.status = status
+        self.transactionID = transactionID
+        self.verified = verified
+        self.session = session
+        self.source = source
+        self.detail = detail
+        self.at = at
+    }
+}
+
+extension OrderStatusChange {
+    /// What applying this change to `order` (as currently stored) should do: the business
+    /// rules of a status change in one place. Stores apply the decision as a compare-and-set
+    /// inside one write transaction.
+    public func decide(for order: Order) -> OrderTransitionDecision {
+        if let transactionID, let recorded = order.transactionID, recorded != transactionID {
+            // Exactly one transaction per session: a different one is not this order's.
+            return .refuse
+        }
+        if order.status == status && (transactionID == nil || order.transactionID == transactionID) {
+            return .keep
+        }
+        guard order.status.allows(status, hasTransaction: order.transactionID != nil, verified: verified) else {
+            return .refuse
+        }
+        var next = order
+        next.status = status
+        next.updatedAt = at
+        if let transactionID { next.transactionID = transactionID }
+        if let session {
+            next.sessionID = session.id
+            next.sessionURL = session.url
+        }
+        return .apply(next)
+    }
+}
+
+/// The domain's verdict on a requested status change.
+public enum OrderTransitionDecision: Sendable, Equatable {
+    /// Store this order (the status history records the move).
+    case apply(Order)
+    /// Nothing to do: the order already has this status (and transaction).
+    case keep
+    /// Not allowed; the order stays as it is.
+    case refuse
+}
+
+/// Order persistence. One instance per thread; implementations need not be thread-safe.
+public protocol OrderStore {
+    /// Stores a new order.
+    func insert(_ order: Order) throws
+    /// The order with this id.
+    func order(id: String) throws -> Order?
+    /// Orders, newest first.
+    func orders(limit: Int) throws -> [Order]
+    /// Reads the order, asks ``OrderStatusChange/decide(for:)`` and stores the result, all in
+    /// one write transaction, so concurrent redirect and callback requests for one order
+    /// serialize and the second one sees the first one's result.
+    func transition(_ change: OrderStatusChange) throws -> OrderTransition
+}

@@ -1,0 +1,96 @@
+import Foundation
+import ServiceSupport
+
+/// The `/payments` flows: create a payment, take the card (claim → charge → record), and
+/// settle payments whose worker died mid-charge.
+public struct CardPaymentService {
+    /// The result of a card submission.
+    public enum Submission: Sendable {
+        /// No payment with that transaction id.
+        case notFound
+        /// The payment is not waiting for a card (already submitted, or another submission
+        /// won the race just now).
+        case notAwaitingCard(Payment, raced: Bool)
+        /// The card details are invalid; nothing changed.
+        case invalidCard(Payment)
+        /// The provider was asked; the payment ended in `state`.
+        case processed(Payment, PaymentState)
+    }
+
+    let store: PaymentStore
+    let provider: PaymentProvider
+    let clock: WallClock
+    let log: Logger
+
+    /// Creates the service for one thread.
+    public init(store: PaymentStore, provider: PaymentProvider, clock: WallClock, log: Logger) {
+        self.store = store
+        self.provider = provider
+        self.clock = clock
+        self.log = log
+    }
+
+    /// Stores a new payment waiting for card details.
+    public func create(_ input: CreatePaymentInput) throws -> Payment {
+        let now = clock.now().epochMilliseconds
+        let payment = Payment(
+            transactionID: UUID().uuidString.lowercased(), reference: input.reference, amount: input.amount,
+            returnURL: input.returnURL, state: .initial, createdAt: now, updatedAt: now
+        )
+        try store.insert(payment)
+        return payment
+    }
+
+    /// Validates the card, claims the payment (`init → card`, exactly one submission wins),
+    /// charges it and records `OK` or `ERROR`. The full card exists only in memory here.
+    public func submitCard(transactionID: String, number: String?, cvc: String?, expiry: String?) throws -> Submission {
+        guard let payment = try store.payment(transactionID: transactionID) else { return .notFound }
+        guard payment.state == .initial else { return .notAwaitingCard(payment, raced: false) }
+        guard let card = CardDetails(number: number, cvc: cvc, expiry: expiry, now: clock.now()) else {
+            return .invalidCard(payment)
+        }
+        guard let claimed = try store.transition(
+            transactionID: transactionID, from: .initial, to: .card,
+            changes: PaymentChanges(maskedCard: card.masked), at: clock.now().epochMilliseconds
+        ) else {
+            return .notAwaitingCard(payment, raced: true)
+        }
+        let final = charge(claimed, card: card)
+        log.info("payment \(transactionID) \(final.rawValue) (card \(card.masked))")
+        return .processed(claimed, final)
+    }
+
+    /// Moves payments left in `card` longer than `grace` (their worker died while the
+    /// provider call was in flight) to `ERROR`; returns how many.
+    public func failInterrupted(olderThan grace: TimeInterval) throws -> Int {
+        let now = clock.now()
+        return try store.transitionStale(
+            from: .card, to: .error, updatedBefore: (now - grace).epochMilliseconds,
+            changes: PaymentChanges(errorReason: "provider outcome unknown: processing was interrupted"),
+            at: now.epochMilliseconds
+        )
+    }
+
+    /// Sends the card to the provider and records OK or ERROR; a failed call is ERROR with its
+    /// reason, so no payment stays in `card`.
+    private func charge(_ payment: Payment, card: CardDetails) -> PaymentState {
+        let state: PaymentState
+        let changes: PaymentChanges
+        do {
+            let outcome = try provider.charge(ProviderCharge(reference: payment.reference, amount: payment.amount, card: card))
+            state = outcome.approved ? .ok : .error
+            changes = PaymentChanges(paymentID: outcome.paymentID, errorReason: outcome.approved ? nil : "declined: \(outcome.reason ?? "no reason given")")
+        } catch {
+            log.warning("payment \(payment.transactionID): \(error)")
+            state = .error
+            changes = PaymentChanges(errorReason: error.description)
+        }
+        do {
+            _ = try store.transition(transactionID: payment.transactionID, from: .card, to: state, changes: changes, at: clock.now().epochMilliseconds)
+        } catch {
+            // The interrupted-payment sweep moves it to ERROR later.
+            log.error("payment \(payment.transactionID): recording \(state.rawValue) failed: \(error)")
+        }
+        return state
+    }
+}

@@ -1,0 +1,102 @@
+import PaymentsDomain
+import SQLite
+
+/// ``PaymentStore`` on one SQLite connection: state changes are conditional UPDATEs
+/// (`WHERE state = from`), so of two racing submissions exactly one moves the payment.
+public final class SQLitePaymentStore: PaymentStore {
+    private let connection: Connection
+    private static let columns = "seq, transaction_id, reference, amount, return_url, state, payment_id, card_masked, error_reason, created_at, updated_at"
+
+    /// Uses `connection`, which must be migrated (see ``Schema``).
+    public init(connection: Connection) {
+        self.connection = connection
+    }
+
+    public func insert(_ payment: Payment) throws {
+        try connection.write { db in
+            try db.run(
+                "INSERT INTO payments (transaction_id, reference, amount, return_url, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [.text(payment.transactionID), .text(payment.reference), .integer(payment.amount), .text(payment.returnURL),
+                 .text(payment.state.rawValue), .integer(payment.createdAt), .integer(payment.updatedAt)]
+            )
+        }
+    }
+
+    public func payment(transactionID: String) throws -> Payment? {
+        try connection.read { try Self.payment(transactionID: transactionID, in: $0) }
+    }
+
+    public func transition(transactionID: String, from: PaymentState, to: PaymentState, changes: PaymentChanges, at: Int64) throws -> Payment? {
+        guard from.allows(to) else { return nil }
+        return try connection.write { db in
+            let changed = try db.run(
+                """
+                UPDATE payments SET state = ?, updated_at = ?,
+                    payment_id = coalesce(?, payment_id), card_masked = coalesce(?, card_masked), error_reason = coalesce(?, error_reason)
+                WHERE transaction_id = ? AND state = ?
+                """,
+                [.text(to.rawValue), .integer(at), .optionalText(changes.paymentID), .optionalText(changes.maskedCard),
+                 .optionalText(changes.errorReason), .text(transactionID), .text(from.rawValue)]
+            )
+            return changed == 1 ? try Self.payment(transactionID: transactionID, in: db) : nil
+        }
+    }
+
+    public func payments(_ query: PaymentListQuery) throws -> [Payment] {
+        var conditions: [String] = []
+        var parameters: [SQLiteValue] = []
+        func add(_ condition: String, _ value: SQLiteValue) {
+            conditions.append(condition)
+            parameters.append(value)
+        }
+        if let state = query.state { add("state = ?", .text(state.rawValue)) }
+        if let min = query.minAmount { add("amount >= ?", .integer(min)) }
+        if let max = query.maxAmount { add("amount <= ?", .integer(max)) }
+        if let min = query.minDate { add("updated_at >= ?", .integer(min)) }
+        if let max = query.maxDate { add("updated_at <= ?", .integer(max)) }
+        if let after = query.after {
+            conditions.append("(updated_at, seq) < (?, ?)")
+            parameters.append(contentsOf: [.integer(after.timestamp), .integer(after.sequence)])
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        parameters.append(.integer(Int64(query.limit)))
+        return try connection.read { db in
+            try db.query(
+                "SELECT \(Self.columns) FROM payments \(filter) ORDER BY updated_at DESC, seq DESC LIMIT ?",
+                parameters
+            ).map(Self.payment)
+        }
+    }
+
+    public func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64) throws -> Int {
+        precondition(from.allows(to), "\(from) -> \(to) is not a payment transition")
+        return try connection.write { db in
+            try db.run(
+                """
+                UPDATE payments SET state = ?, updated_at = ?,
+                    payment_id = coalesce(?, payment_id), error_reason = coalesce(?, error_reason)
+                WHERE state = ? AND updated_at < ?
+                """,
+                [.text(to.rawValue), .integer(at), .optionalText(changes.paymentID), .optionalText(changes.errorReason),
+                 .text(from.rawValue), .integer(cutoff)]
+            )
+        }
+    }
+
+    private static func payment(transactionID: String, in db: Database) throws -> Payment? {
+        try db.queryOne("SELECT \(columns) FROM payments WHERE transaction_id = ?", [.text(transactionID)]).map(payment)
+    }
+
+    private static func payment(_ row: Row) throws -> Payment {
+        let state: String = try row.get("state")
+        guard let decoded = PaymentState(rawValue: state) else {
+            throw SQLiteError(.mismatch, message: "payments.state holds unknown state \(state)")
+        }
+        return Payment(
+            sequence: try row.get("seq"), transactionID: try row.get("transaction_id"), reference: try row.get("reference"),
+            amount: try row.get("amount"), returnURL: try row.get("return_url"), state: decoded,
+            paymentID: try row.get("payment_id"), maskedCard: try row.get("card_masked"), errorReason: try row.get("error_reason"),
+            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at")
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import ServiceSupport
+import SQLite
+
+/// The database schema, as ordered migrations.
+public enum Schema {
+    /// All migrations of this build.
+    public static let migrator = Migrator([
+        Migration(version: 1, sql: """
+            CREATE TABLE orders (
+                id TEXT PRIMARY KEY NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                amount INTEGER NOT NULL CHECK (amount > 0),
+                currency TEXT NOT NULL CHECK (length(currency) = 3),
+                receipt TEXT,
+                status TEXT NOT NULL,
+                session_id TEXT UNIQUE,
+                session_url TEXT,
+                transaction_id TEXT UNIQUE
+            );
+            CREATE INDEX orders_newest ON orders (created_at DESC);
+            CREATE TABLE order_events (
+                id INTEGER PRIMARY KEY,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                at INTEGER NOT NULL,
+                from_status TEXT,
+                to_status TEXT NOT NULL,
+                source TEXT NOT NULL,
+                transaction_id TEXT,
+                detail TEXT
+            );
+            CREATE INDEX order_events_order ON order_events (order_id, id);
+            """),
+        // The /payments broker. The CVC is never stored; the card only masked (first 6 / last 4).
+        Migration(version: 2, sql: """
+            CREATE TABLE payments (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                transaction_id TEXT NOT NULL UNIQUE,
+                reference TEXT NOT NULL,
+                amount INTEGER NOT NULL CHECK (amount > 0),
+                return_url TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('init', 'card', 'OK', 'ERROR')),
+                payment_id TEXT,
+                card_masked TEXT CHECK (card_masked IS NULL OR card_masked GLOB '*[*]*'),
+                error_reason TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            -- GET /payments lists by latest state change, newest first, and stops after `limit`
+            -- rows: both indexes end in the sort key, so every filter combination is an in-order
+            -- range scan. No amount index: it would tempt the planner into sorting the matches.
+            CREATE INDEX payments_updated ON payments (updated_at, seq);
+            CREATE INDEX payments_state_updated ON payments (state, updated_at, seq);
+            """),
+    ])
+
+    /// Opens a connection and applies missing migrations (race-free across processes).
+    public static func openAndMigrate(path: String) throws -> Connection {
+        let connection = try Connection(path: path)
+        try migrator.migrate(connection)
+        return connection
+    }
+
+    /// Opens a connection and checks that the schema is the one this build expects.
+    public static func open(path: String) throws -> Connection {
+        let connection = try Connection(path: path)
+        let version = try Migrator.version(of: connection)
+        guard version == migrator.latestVersion else {
+            throw ConfigurationError("database \(path) has schema version \(version), this build needs \(migrator.latestVersion); start the supervisor to migrate")
+        }
+        return connection
+    }
+}

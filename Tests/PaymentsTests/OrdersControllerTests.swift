@@ -1,0 +1,206 @@
+import Foundation
+import Dintero
+import HTTPKit
+@testable import PaymentsAPI
+import PaymentsApp
+import PaymentsDomain
+import PaymentsSQLite
+import ServiceSupport
+import TestSupport
+import SQLite
+import Testing
+
+@Suite struct OrdersControllerTests {
+    let gateway = FakeGateway()
+    let store: SQLiteOrderStore
+    let connection: Connection
+    let router: Router
+    let clock = ManualClock(Date(timeIntervalSince1970: 1_795_000_000.123))
+
+    init() throws {
+        (store, connection) = try temporaryStore()
+        var configuration = try ServiceConfiguration.from(Environment(["PUBLIC_BASE_URL": "https://shop.example"]))
+        configuration.orderRules = CreateOrderInput.Rules()
+        router = Application.router(
+            configuration: configuration, orders: store, gateway: gateway,
+            payments: SQLitePaymentStore(connection: connection), provider: FakeProvider(), clock: clock, log: testLog
+        )
+    }
+
+    func createOrder(amount: Int64 = 29900, currency: String = "NOK") throws -> JSONValue {
+        let response = router.respond(to: jsonRequest("POST", "/orders", body: #"{"amount":\#(amount),"currency":"\#(currency)","receipt":"receipt#1"}"#))
+        #expect(response.status == 200)
+        return try parse(response)
+    }
+
+    func redirect(_ id: String, _ query: [(String, String)], accept: String? = "application/json", path: String = "redirect") -> HTTPResponse {
+        router.respond(to: jsonRequest("GET", "/orders/\(id)/\(path)", body: nil, contentType: nil, query: FormEncoding.encode(query), accept: accept))
+    }
+
+    func transaction(for order: JSONValue, id: String = "T1.tx", status: String = "AUTHORIZED", amount: Int64? = nil, reference: String? = nil) -> DinteroTransaction {
+        DinteroTransaction(
+            id: id, status: status, amount: amount ?? order["amount"]!.integerValue!, currency: order["currency"]!.stringValue!,
+            merchantReference: reference ?? order["id"]!.stringValue!,
+            sessionID: try? store.order(id: order["id"]!.stringValue!)?.sessionID
+        )
+    }
+
+    func status(_ id: String) throws -> String? {
+        try store.order(id: id)?.status.rawValue
+    }
+
+    @Test func createAnswersTheSpecShape() throws {
+        let order = try createOrder()
+        #expect(order.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status", "links"])
+        let id = try #require(order["id"]?.stringValue)
+        #expect(UUID(uuidString: id) != nil)
+        #expect(order["created_at"]?.stringValue == "2026-11-18T11:06:40.123Z")
+        #expect(order["amount"]?.integerValue == 29900)
+        #expect(order["status"]?.stringValue == "PENDING")
+        #expect(order["links"] == .array([.object([("rel", .string("session_link")), ("href", .string("https://pay.example/v1/view/T1.session-1"))])]))
+        let sent = try #require(gateway.sessionRequests.first)
+        #expect(sent.merchantReference == id)
+        #expect(sent.returnURL == "https://shop.example/orders/\(id)/redirect")
+        #expect(sent.callbackURL == "https://shop.example/orders/\(id)/callback")
+        #expect(try store.order(id: id)?.sessionID == "T1.session-1")
+    }
+
+    @Test(arguments: [DinteroError.timedOut, .serverError(status: 503), .rejected(status: 400, message: "bad"), .invalidResponse("not JSON"), .unreachable("refused")])
+    func gatewayFailureIs502AndNeverPending(_ failure: DinteroError) throws {
+        gateway.sessionFailure = failure
+        let response = router.respond(to: jsonRequest("POST", "/orders", body: #"{"amount":100,"currency":"NOK"}"#))
+        #expect(response.status == 502)
+        let problem = try parse(response)
+        let id = try #require(problem["order_id"]?.stringValue)
+        #expect(try status(id) == "SESSION_FAILED")
+        let list = try parse(router.respond(to: jsonRequest("GET", "/orders", body: nil)))
+        #expect(list["orders"]?.arrayValue?.contains { $0["status"]?.stringValue == "PENDING" } == false)
+    }
+
+    @Test func verifiedRedirectMirrorsTheTransaction() throws {
+        let order = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactions["T1.tx"] = transaction(for: order)
+        let response = redirect(id, [("transaction_id", "T1.tx"), ("session_id", "T1.session-1"), ("merchant_reference", id)])
+        #expect(response.status == 200)
+        #expect(try parse(response)["order"]?["status"]?.stringValue == "AUTHORIZED")
+        #expect(try store.order(id: id)?.transactionID == "T1.tx")
+        // Repeating it, or the callback arriving too, changes nothing.
+        #expect(redirect(id, [("transaction_id", "T1.tx")]).status == 200)
+        #expect(redirect(id, [("transaction_id", "T1.tx")], path: "callback").status == 200)
+        #expect(redirect(id, [("transaction_id", "T1.tx")], path: "payment-redirect").status == 200)
+        #expect(try status(id) == "AUTHORIZED")
+        let events = try connection.query("SELECT to_status FROM order_events WHERE order_id = ? ORDER BY id", [.text(id)])
+        #expect(events.map { ((try? $0.get("to_status") as String?) ?? nil) } == ["CREATED", "PENDING", "AUTHORIZED"])
+    }
+
+    @Test func forgedRedirectsChangeNothing() throws {
+        let order = try createOrder()
+        let other = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactions["wrong-amount"] = transaction(for: order, id: "wrong-amount", amount: 100)
+        gateway.transactions["other-order"] = transaction(for: other, id: "other-order")
+        for transactionID in ["wrong-amount", "other-order", "unknown"] {
+            let response = redirect(id, [("transaction_id", transactionID), ("merchant_reference", id)])
+            #expect(response.status == 422)
+            #expect(try parse(response)["verified"] == .bool(false))
+        }
+        #expect(try status(id) == "PENDING")
+        #expect(try store.order(id: id)?.transactionID == nil)
+    }
+
+    @Test func aSecondTransactionForAPaidOrderIsRefused() throws {
+        let order = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactions["T1.tx"] = transaction(for: order)
+        gateway.transactions["T1.other"] = transaction(for: order, id: "T1.other", status: "CAPTURED")
+        _ = redirect(id, [("transaction_id", "T1.tx")])
+        #expect(redirect(id, [("transaction_id", "T1.other")]).status == 422)
+        #expect(try store.order(id: id)?.transactionID == "T1.tx")
+    }
+
+    @Test func aStaleSnapshotDoesNotMoveTheOrderBack() throws {
+        let order = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactions["T1.tx"] = transaction(for: order, status: "CAPTURED")
+        _ = redirect(id, [("transaction_id", "T1.tx")])
+        gateway.transactions["T1.tx"] = transaction(for: order, status: "AUTHORIZED")
+        #expect(redirect(id, [("transaction_id", "T1.tx")]).status == 200)
+        #expect(try status(id) == "CAPTURED")
+    }
+
+    @Test func cancelAndFailedPayments() throws {
+        let cancelled = try createOrder()["id"]!.stringValue!
+        #expect(redirect(cancelled, [("error", "cancelled"), ("merchant_reference", cancelled)]).status == 200)
+        #expect(try status(cancelled) == "CANCELLED")
+
+        let declinedOrder = try createOrder()
+        let declined = declinedOrder["id"]!.stringValue!
+        gateway.transactions["T1.declined"] = transaction(for: declinedOrder, id: "T1.declined", status: "DECLINED")
+        #expect(redirect(declined, [("transaction_id", "T1.declined")]).status == 200)
+        #expect(try status(declined) == "DECLINED")
+
+        let failed = try createOrder()["id"]!.stringValue!
+        #expect(redirect(failed, [("error", "failed")]).status == 200)
+        #expect(try status(failed) == "FAILED")
+    }
+
+    @Test func anUnverifiedCancelCannotUndoAPayment() throws {
+        let order = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactions["T1.tx"] = transaction(for: order)
+        _ = redirect(id, [("transaction_id", "T1.tx")])
+        _ = redirect(id, [("error", "cancelled")])
+        #expect(try status(id) == "AUTHORIZED")
+    }
+
+    @Test func dinteroDownDuringVerificationIs502AndKeepsTheOrder() throws {
+        let order = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactionError = .timedOut
+        #expect(redirect(id, [("transaction_id", "T1.tx")]).status == 502)
+        #expect(redirect(id, [("transaction_id", "T1.tx")], path: "callback").status == 502)
+        #expect(try status(id) == "PENDING")
+    }
+
+    @Test func shoppersGetHTMLAndUnknownOrdersAre404() throws {
+        let order = try createOrder()
+        let id = order["id"]!.stringValue!
+        gateway.transactions["T1.tx"] = transaction(for: order)
+        let page = redirect(id, [("transaction_id", "T1.tx")], accept: "text/html,application/xhtml+xml")
+        #expect(page.status == 200)
+        #expect(page.header("Content-Type")?.hasPrefix("text/html") == true)
+        #expect(String(decoding: page.body, as: UTF8.self).contains("Thank you"))
+        #expect(redirect("00000000-0000-0000-0000-000000000000", [("transaction_id", "T1.tx")]).status == 404)
+        #expect(redirect("00000000-0000-0000-0000-000000000000", [("transaction_id", "T1.tx")], accept: nil).status == 404)
+        #expect(redirect(id, []).status == 400)
+    }
+
+    @Test func listIsNewestFirstWithLimit() throws {
+        var ids: [String] = []
+        for _ in 0..<3 {
+            ids.append(try createOrder()["id"]!.stringValue!)
+            clock.advance(by: 1)
+        }
+        let list = try parse(router.respond(to: jsonRequest("GET", "/orders", body: nil)))
+        #expect(list["orders"]?.arrayValue?.map { $0["id"]!.stringValue! } == ids.reversed())
+        #expect(list["orders"]?.arrayValue?.first?.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status"])
+        let limited = try parse(router.respond(to: jsonRequest("GET", "/orders", body: nil, query: "limit=2")))
+        #expect(limited["orders"]?.arrayValue?.count == 2)
+        let bad = router.respond(to: jsonRequest("GET", "/orders", body: nil, query: "limit=0"))
+        #expect(bad.status == 400)
+        #expect(try parse(bad)["field"]?.stringValue == "limit")
+        let one = router.respond(to: jsonRequest("GET", "/orders/\(ids[0])", body: nil))
+        #expect(try parse(one)["links"]?.arrayValue?.count == 1)
+    }
+
+    @Test func unknownRoutesAndMethodsAreProblems() throws {
+        let missing = router.respond(to: jsonRequest("GET", "/orders/x/y/z", body: nil))
+        #expect(missing.status == 404)
+        #expect(missing.header("Content-Type") == "application/problem+json")
+        let wrongMethod = router.respond(to: jsonRequest("DELETE", "/orders", body: nil))
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.header("Allow") == "POST, GET")
+        #expect(router.respond(to: jsonRequest("PUT", "/orders/abc", body: nil)).status == 405)
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Dintero
+import HTTPKit
+@testable import PaymentsAPI
+import PaymentsApp
+import PaymentsDomain
+import PaymentsSQLite
+import ServiceSupport
+import TestSupport
+import SQLite
+import Testing
+
+@Suite struct PaymentsControllerTests {
+    let provider = FakeProvider()
+    let connection: Connection
+    let store: SQLitePaymentStore
+    let clock = ManualClock(Date(timeIntervalSince1970: 1_795_348_800))  // 2026-11-22 12:00 UTC
+
+    init() throws {
+        (_, connection) = try temporaryStore()
+        store = SQLitePaymentStore(connection: connection)
+    }
+
+    func router(apiKey: String? = nil, payPath: String = "https://pay.example/{TXID}/card?tx={TXID}") throws -> Router {
+        var configuration = try ServiceConfiguration.from(Environment([:]))
+        configuration.payments = try PaymentsConfiguration(payPath: payPath, apiKey: apiKey, providerURL: "http://provider", providerAPIKey: nil, providerTimeout: 1)
+        return Application.router(
+            configuration: configuration, orders: SQLiteOrderStore(connection: connection), gateway: FakeGateway(),
+            payments: store, provider: provider, clock: clock, log: testLog
+        )
+    }
+
+    func create(_ router: Router, amount: String = "123456", reference: String = "REF-1235", key: String? = nil) throws -> HTTPResponse {
+        var request = jsonRequest("POST", "/payments", body: #"{"reference": "\#(reference)", "amount": "\#(amount)", "returnUrl": "http://service/return"}"#)
+        if let key { request.headers.set("authorization", "Bearer \(key)") }
+        return router.respond(to: request)
+    }
+
+    func submit(_ router: Router, _ id: String, cardno: String = "4242424242424242", cvc: String = "123", enddate: String = "12/27") -> HTTPResponse {
+        router.respond(to: jsonRequest("POST", "/payments/\(id)/card", body: #"{"cardno": "\#(cardno)", "cvc": "\#(cvc)", "enddate": "\#(enddate)"}"#))
+    }
+
+    func newPayment(_ router: Router) throws -> String {
+        try #require(try parse(try create(router))["transactionId"]?.stringValue)
+    }
+
+    @Test func createReplacesEveryTXIDInThePayPath() throws {
+        let router = try router()
+        let response = try create(router)
+        #expect(response.status == 200)
+        let body = try parse(response)
+        #expect(body.objectMembers?.map(\.0) == ["transactionId", "url"])
+        let id = try #require(body["transactionId"]?.stringValue)
+        #expect(UUID(uuidString: id) != nil)
+        #expect(body["url"]?.stringValue == "https://pay.example/\(id)/card?tx=\(id)")
+        #expect(try store.payment(transactionID: id)?.state == .initial)
+    }
+
+    @Test func payPathWithoutPlaceholderFailsStartUp() {
+        #expect(throws: ConfigurationError.self) {
+            try PaymentsConfiguration(payPath: "https://pay.example/card", apiKey: nil, providerURL: "http://p", providerAPIKey: nil, providerTimeout: 1)
+        }
+        #expect(throws: ConfigurationError.self) { try ServiceConfiguration.from(Environment(["PAY_PATH": "https://x/pay"])) }
+    }
+
+    @Test(arguments: [
+        ("0", false), ("1", true), ("123456", true), ("100000000", true), ("100000001", false), ("0123", false),
+        ("-5", false), ("+5", false), ("1.5", false), ("1e3", false), ("", false), (" 5", false), ("12a", false),
+    ])
+    func amountRules(amount: String, accepted: Bool) throws {
+        let response = try create(try router(), amount: amount)
+        #expect(response.status == (accepted ? 200 : 400))
+        if !accepted { #expect(try parse(response)["field"]?.stringValue == "amount") }
+    }
+
+    @Test(arguments: [
+        (#"{"amount":"1","returnUrl":"http://s/r"}"#, "reference"),
+        (#"{"reference":"R","returnUrl":"http://s/r"}"#, "amount"),
+        (#"{"reference":"R","amount":"1"}"#, "returnUrl"),
+        (#"{"reference":"R","amount":1,"returnUrl":"http://s/r"}"#, "amount"),
+        (#"{"reference":"R","amount":"1","returnUrl":"/relative"}"#, "returnUrl"),
+        (#"{"reference":"R","amount":"1","returnUrl":"ftp://s/r"}"#, "returnUrl"),
+        (#"{"reference":"","amount":"1","returnUrl":"http://s/r"}"#, "reference"),
+    ])
+    func createNamesTheInvalidField(body: String, field: String) throws {
+        let response = try router().respond(to: jsonRequest("POST", "/payments", body: body))
+        #expect(response.status == 400)
+        let json = try parse(response)
+        #expect(json["field"]?.stringValue == field)
+        #expect(json["message"]?.stringValue?.isEmpty == false)
+    }
+
+    @Test func validCardGoesToTheProviderAndEndsOK() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        let response = submit(router, id)
+        #expect(response.status == 200)
+        #expect(try parse(response) == .object([("url", .string("http://service/return"))]))
+        let payment = try #require(try store.payment(transactionID: id))
+        #expect(payment.state == .ok)
+        #expect(payment.paymentID == "pay_1")
+        #expect(payment.maskedCard == "424242******4242")
+        #expect(provider.charges.first?.card.cvc == "123")
+        #expect(provider.charges.first?.amount == 123456)
+        let outcome = router.respond(to: jsonRequest("GET", "/payments/\(id)", body: nil))
+        #expect(outcome.status == 200)
+        #expect(try parse(outcome) == .object([("paymentId", .string("pay_1"))]))
+    }
+
+    @Test func invalidCardKeepsInitAndStoresNothing() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        for (cardno, cvc, enddate) in [("4242424242424241", "123", "12/27"), ("4242424242424242", "12", "12/27"), ("4242424242424242", "123", "10/26")] {
+            let response = submit(router, id, cardno: cardno, cvc: cvc, enddate: enddate)
+            #expect(response.status == 200)
+            #expect(try parse(response) == .object([("url", .string("http://service/return")), ("error", .string("Invalid card details"))]))
+        }
+        let missing = router.respond(to: jsonRequest("POST", "/payments/\(id)/card", body: #"{"cardno": 4242424242424242}"#))
+        #expect(try parse(missing)["error"]?.stringValue == "Invalid card details")
+        let payment = try #require(try store.payment(transactionID: id))
+        #expect(payment.state == .initial)
+        #expect(payment.maskedCard == nil)
+        #expect(provider.chargeCount == 0)
+    }
+
+    @Test func everyStateAndEndpoint() throws {
+        let router = try router()
+        let unknown = "00000000-0000-4000-8000-000000000000"
+        for response in [submit(router, unknown), router.respond(to: jsonRequest("GET", "/payments/\(unknown)", body: nil))] {
+            #expect(response.status == 404)
+            #expect(try parse(response) == .object([("message", .string("Payment details not found."))]))
+        }
+        // init: GET forbidden
+        let initial = try newPayment(router)
+        let forbidden = router.respond(to: jsonRequest("GET", "/payments/\(initial)", body: nil))
+        #expect(forbidden.status == 403)
+        #expect(try parse(forbidden) == .object([("message", .string("Forbidden request."))]))
+        // card: GET forbidden, card refused
+        let inCard = try newPayment(router)
+        _ = try store.transition(transactionID: inCard, from: .initial, to: .card, changes: PaymentChanges(), at: 1)
+        #expect(router.respond(to: jsonRequest("GET", "/payments/\(inCard)", body: nil)).status == 403)
+        #expect(submit(router, inCard).status == 409)
+        // OK and ERROR: GET answers, card refused with state unchanged
+        let ok = try newPayment(router)
+        _ = submit(router, ok)
+        provider.result = .success(ProviderOutcome(approved: false, paymentID: "pay_declined", reason: "card_declined"))
+        let declined = try newPayment(router)
+        _ = submit(router, declined)
+        #expect(try store.payment(transactionID: declined)?.state == .error)
+        #expect(try store.payment(transactionID: declined)?.errorReason == "declined: card_declined")
+        #expect(try parse(router.respond(to: jsonRequest("GET", "/payments/\(declined)", body: nil))) == .object([("paymentId", .string("pay_declined"))]))
+        for id in [ok, declined] {
+            let again = submit(router, id)
+            #expect(again.status == 409)
+            #expect(try parse(again)["message"]?.stringValue?.isEmpty == false)
+        }
+        #expect(try store.payment(transactionID: ok)?.state == .ok)
+        #expect(provider.chargeCount == 2)
+    }
+
+    @Test func providerFailureEndsInErrorWithTheReason() throws {
+        let router = try router()
+        provider.result = .failure(ProviderError("provider timed out"))
+        let id = try newPayment(router)
+        #expect(submit(router, id).status == 200)
+        let payment = try #require(try store.payment(transactionID: id))
+        #expect(payment.state == .error)
+        #expect(payment.errorReason == "provider timed out")
+        #expect(try parse(router.respond(to: jsonRequest("GET", "/payments/\(id)", body: nil))) == .object([("paymentId", .null)]))
+    }
+
+    @Test func onlyOneOfTwoClaimsWins() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        let first = try store.transition(transactionID: id, from: .initial, to: .card, changes: PaymentChanges(maskedCard: "4*4"), at: 1)
+        let second = try store.transition(transactionID: id, from: .initial, to: .card, changes: PaymentChanges(maskedCard: "4*4"), at: 2)
+        #expect(first?.state == .card)
+        #expect(second == nil)
+        #expect(try store.transition(transactionID: id, from: .card, to: .initial, changes: PaymentChanges(), at: 3) == nil)
+        #expect(try store.transition(transactionID: id, from: .initial, to: .ok, changes: PaymentChanges(), at: 3) == nil)
+    }
+
+    @Test func stalePaymentsInCardAreFailed() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        _ = try store.transition(transactionID: id, from: .initial, to: .card, changes: PaymentChanges(), at: 1_000)
+        #expect(try store.transitionStale(from: .card, to: .error, updatedBefore: 500, changes: PaymentChanges(errorReason: "x"), at: 2_000) == 0)
+        #expect(try store.transitionStale(from: .card, to: .error, updatedBefore: 1_500, changes: PaymentChanges(errorReason: "interrupted"), at: 2_000) == 1)
+        #expect(try store.payment(transactionID: id)?.state == .error)
+        #expect(try store.payment(transactionID: id)?.errorReason == "interrupted")
+    }
+
+    @Test func formPostsRedirectOrShowTheError() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        let page = router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil))
+        #expect(page.status == 200)
+        #expect(String(decoding: page.body, as: UTF8.self).contains("action=\"/payments/\(id)/card\""))
+        #expect(page.header("X-Frame-Options") == "DENY")
+        let invalid = router.respond(to: jsonRequest("POST", "/payments/\(id)/card", body: "cardno=4242424242424241&cvc=123&enddate=12%2F27", contentType: "application/x-www-form-urlencoded"))
+        #expect(invalid.status == 200)
+        #expect(String(decoding: invalid.body, as: UTF8.self).contains("Invalid card details"))
+        let valid = router.respond(to: jsonRequest("POST", "/payments/\(id)/card", body: "cardno=4242424242424242&cvc=123&enddate=12%2F27", contentType: "application/x-www-form-urlencoded"))
+        #expect(valid.status == 303)
+        #expect(valid.header("Location") == "http://service/return")
+    }
+
+    @Test func apiKeyGuardsMerchantEndpointsOnly() throws {
+        let router = try router(apiKey: "k3y")
+        #expect(try create(router).status == 401)
+        #expect(try create(router, key: "wrong").status == 401)
+        #expect(try create(router, key: "k3").status == 401)
+        let created = try create(router, key: "k3y")
+        #expect(created.status == 200)
+        let id = try #require(try parse(created)["transactionId"]?.stringValue)
+        #expect(router.respond(to: jsonRequest("GET", "/payments", body: nil)).status == 401)
+        #expect(router.respond(to: jsonRequest("GET", "/payments/\(id)", body: nil)).status == 401)
+        #expect(router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil)).status == 200)
+        #expect(submit(router, id).status == 200)
+    }
+}

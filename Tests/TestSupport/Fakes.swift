@@ -1,0 +1,169 @@
+import Foundation
+import HTTPKit
+import PaymentsDomain
+import PaymentsSQLite
+import ServiceSupport
+import SQLite
+import Synchronization
+
+/// A transport that answers from a script and records every request.
+public final class FakeTransport: HTTPTransport {
+    public typealias Responder = @Sendable (TransportRequest) throws(TransportError) -> TransportResponse
+    private struct State {
+        var responder: Responder
+        var requests: [TransportRequest] = []
+    }
+
+    private let state: Mutex<State>
+
+    /// Answers every request with `responder`.
+    public init(_ responder: @escaping Responder) { state = Mutex(State(responder: responder)) }
+
+    public func send(_ request: TransportRequest) throws(TransportError) -> TransportResponse {
+        let responder = state.withLock { state -> Responder in
+            state.requests.append(request)
+            return state.responder
+        }
+        return try responder(request)
+    }
+
+    /// Every request sent so far.
+    public var sentRequests: [TransportRequest] { state.withLock { $0.requests } }
+
+    /// The requests whose URL ends in or contains `suffix`.
+    public func requests(to suffix: String) -> [TransportRequest] {
+        sentRequests.filter { $0.url.hasSuffix(suffix) || $0.url.contains(suffix) }
+    }
+}
+
+extension TransportResponse {
+    /// A JSON answer with `text` as its body.
+    public static func json(_ text: String, status: HTTPStatus = .ok) -> TransportResponse {
+        TransportResponse(status: status, body: Array(text.utf8))
+    }
+}
+
+/// A gateway with scripted results, for controller tests.
+public final class FakeGateway: PaymentGateway {
+    private struct State {
+        var sessionFailure: DinteroError?
+        var transactions: [String: DinteroTransaction] = [:]
+        var transactionError: DinteroError?
+        var sessionRequests: [SessionRequest] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates a gateway that issues sessions `T1.session-1`, `-2`, ... and knows no transactions.
+    public init() {}
+
+    /// A failure to answer session creation with; nil issues sessions.
+    public var sessionFailure: DinteroError? {
+        get { state.withLock { $0.sessionFailure } }
+        set { state.withLock { $0.sessionFailure = newValue } }
+    }
+
+    /// The transactions `transaction(id:)` knows.
+    public var transactions: [String: DinteroTransaction] {
+        get { state.withLock { $0.transactions } }
+        set { state.withLock { $0.transactions = newValue } }
+    }
+
+    /// A failure to answer transaction reads with.
+    public var transactionError: DinteroError? {
+        get { state.withLock { $0.transactionError } }
+        set { state.withLock { $0.transactionError = newValue } }
+    }
+
+    /// Every session request received.
+    public var sessionRequests: [SessionRequest] { state.withLock { $0.sessionRequests } }
+
+    public func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession {
+        let (failure, count) = state.withLock { state in
+            state.sessionRequests.append(request)
+            return (state.sessionFailure, state.sessionRequests.count)
+        }
+        if let failure { throw failure }
+        return CheckoutSession(id: "T1.session-\(count)", url: "https://pay.example/v1/view/T1.session-\(count)")
+    }
+
+    public func transaction(id: String) throws(DinteroError) -> DinteroTransaction? {
+        let (error, transaction) = state.withLock { ($0.transactionError, $0.transactions[id]) }
+        if let error { throw error }
+        return transaction
+    }
+}
+
+/// A provider with a scripted outcome that records the charges it saw.
+public final class FakeProvider: PaymentProvider {
+    private struct State {
+        var result: Result<ProviderOutcome, ProviderError> = .success(ProviderOutcome(approved: true, paymentID: "pay_1"))
+        var charges: [ProviderCharge] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates a provider that approves every charge as `pay_1`.
+    public init() {}
+
+    /// What the next charges answer.
+    public var result: Result<ProviderOutcome, ProviderError> {
+        get { state.withLock { $0.result } }
+        set { state.withLock { $0.result = newValue } }
+    }
+
+    /// Every charge received.
+    public var charges: [ProviderCharge] { state.withLock { $0.charges } }
+
+    /// How many charges were received.
+    public var chargeCount: Int { state.withLock { $0.charges.count } }
+
+    public func charge(_ charge: ProviderCharge) throws(ProviderError) -> ProviderOutcome {
+        let result = state.withLock { state in
+            state.charges.append(charge)
+            return state.result
+        }
+        return try result.get()
+    }
+}
+
+/// A migrated database in a fresh temporary directory.
+public func temporaryDatabase() throws -> Connection {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("payments-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return try Schema.openAndMigrate(path: directory.appendingPathComponent("orders.sqlite").path)
+}
+
+/// A migrated database with an order store on it.
+public func temporaryStore() throws -> (SQLiteOrderStore, Connection) {
+    let connection = try temporaryDatabase()
+    return (SQLiteOrderStore(connection: connection), connection)
+}
+
+/// A request with an optional JSON (or other) body.
+public func jsonRequest(_ method: String, _ path: String, body: String?, contentType: String? = "application/json", query: String = "", accept: String? = nil) -> HTTPRequest {
+    var headers = HTTPFields()
+    if let contentType { headers.append("Content-Type", contentType) }
+    if let accept { headers.append("Accept", accept) }
+    return HTTPRequest(method: method, path: path, query: query, headers: headers, body: Array((body ?? "").utf8))
+}
+
+/// The JSON body of a response.
+public func parse(_ response: HTTPResponse) throws -> JSONValue {
+    try JSONValue.parse(response.body)
+}
+
+/// A logger that shows only errors.
+public let testLog = Logger(label: "test", minimumLevel: .error)
+
+extension Connection {
+    /// Inspection for tests: `sql` in its own read transaction.
+    public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [Row] {
+        try read { try $0.query(sql, parameters) }
+    }
+
+    /// Inspection for tests: the first row of `sql` in its own read transaction.
+    public func queryOne(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Row? {
+        try read { try $0.queryOne(sql, parameters) }
+    }
+}
