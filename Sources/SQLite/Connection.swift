@@ -77,19 +77,12 @@ public final class Connection {
             preconditionFailure("write inside read: a deferred transaction must not be upgraded to a write; start the write at the outside")
         case .writing(let depth):
             let name = "s\(depth + 1)"
-            try execute("SAVEPOINT \(name)")
-            state = .writing(savepoints: depth + 1)
-            defer { state = .writing(savepoints: depth) }
-            do {
-                let result = try body(Database(connection: self))
-                try execute("RELEASE \(name)")
-                return result
-            } catch {
-                try? execute("ROLLBACK TO \(name); RELEASE \(name)")
-                throw error
-            }
+            return try bracket(
+                begin: "SAVEPOINT \(name)", commit: "RELEASE \(name)", rollback: "ROLLBACK TO \(name); RELEASE \(name)",
+                inside: .writing(savepoints: depth + 1), body
+            )
         case .none:
-            return try transaction(begin: "BEGIN IMMEDIATE", state: .writing(savepoints: 0), body)
+            return try bracket(begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK", inside: .writing(savepoints: 0), body)
         }
     }
 
@@ -97,7 +90,7 @@ public final class Connection {
     /// `read` or a `write`, it joins the outer transaction.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         guard case .none = state else { return try body(Database(connection: self)) }
-        return try transaction(begin: "BEGIN DEFERRED", state: .reading, body)
+        return try bracket(begin: "BEGIN DEFERRED", commit: "COMMIT", rollback: "ROLLBACK", inside: .reading, body)
     }
 
     /// Runs statements outside any transaction: connection pragmas and checkpoints.
@@ -108,17 +101,20 @@ public final class Connection {
         guard rc == SQLITE_OK else { throw SQLiteError(connection: handle, code: rc, sql: sql) }
     }
 
-    private func transaction<T>(begin: String, state entered: TransactionState, _ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` between `begin` and `commit`, or `rollback` when it throws, with the
+    /// transaction state set to `inside` meanwhile and restored after.
+    private func bracket<T>(begin: String, commit: String, rollback: String, inside: TransactionState, _ body: (Database) throws -> T) throws -> T {
         try execute(begin)
-        state = entered
-        defer { state = .none }
+        let outside = state
+        state = inside
+        defer { state = outside }
         do {
             let result = try body(Database(connection: self))
-            try execute("COMMIT")
+            try execute(commit)
             return result
         } catch {
-            // ROLLBACK fails harmlessly when SQLite already rolled back (e.g. after SQLITE_FULL).
-            try? execute("ROLLBACK")
+            // Fails harmlessly when SQLite already rolled back (e.g. after SQLITE_FULL).
+            try? execute(rollback)
             throw error
         }
     }

@@ -10,7 +10,11 @@ public enum AbsoluteHTTPURL {
         else { return false }
         let afterScheme = text[text.index(text.firstIndex(of: ":")!, offsetBy: 3)...]
         let authority = afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.split(separator: "@").last.map { $0.split(separator: ":").first ?? "" } ?? ""
+        let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        // An IPv6 literal ([::1]) carries colons of its own.
+        let host = hostAndPort.hasPrefix("[")
+            ? hostAndPort.prefix { $0 != "]" }.dropFirst()
+            : hostAndPort.split(separator: ":", omittingEmptySubsequences: false).first ?? ""
         return !host.isEmpty
     }
 }

@@ -154,6 +154,22 @@ extension IntegrationSuite {
                     == ["424242******4242", "400000******0002", "378282*****0005", "424242******4242"])
         }
 
+        /// nginx's own answers under /payments (here its 413 for a body over 64 KiB) keep the
+        /// contract's shape; the same under /orders stays a problem document.
+        @Test func nginxErrorsUnderPaymentsUseTheContractShape() throws {
+            try StackHarness.withStack { stack, shop in
+                let huge = "{\"reference\": \"" + String(repeating: "x", count: 70_000) + "\"}"
+                let payments = try shop.http.postJSON("/payments", huge)
+                #expect(payments.status == 413)
+                #expect(payments.json["message"]?.stringValue?.contains("larger") == true)
+                #expect(payments.json["field"]?.stringValue == "body")
+                let orders = try shop.http.postJSON("/orders", huge)
+                #expect(orders.status == 413)
+                #expect(orders.header("Content-Type") == "application/problem+json")
+                #expect(orders.json["title"]?.stringValue == "Payload Too Large")
+            }
+        }
+
         @Test func apiKeyProtectsMerchantEndpoints() throws {
             try StackHarness.withStack(workerEnvironment: ["PAYMENTS_API_KEY": "integration-key"]) { stack, shop in
                 #expect(throws: Failure.self) { try createPayment(shop) }
