@@ -136,11 +136,13 @@ public final class LocalStack: @unchecked Sendable {
                    environment: ProcessInfo.processInfo.environment)
         let probe = URLSessionTransport()
         try waitFor(timeout: timeout, what: "the service at \(baseURL)/orders") {
-            Self.answers("http://127.0.0.1:\(configuration.port)/orders", via: probe)
+            // 401 (an API key is configured) comes from a worker just as 200 does; nginx alone
+            // answers 503 while no worker listens.
+            Self.answers("http://127.0.0.1:\(configuration.port)/orders", via: probe, with: [200, 401])
         }
         if let sandboxPort = configuration.sandboxPort {
             try waitFor(timeout: timeout, what: "the sandbox") {
-                Self.answers("http://127.0.0.1:\(sandboxPort)/__sandbox/stats", via: probe)
+                Self.answers("http://127.0.0.1:\(sandboxPort)/__sandbox/stats", via: probe, with: [200])
             }
         }
     }
@@ -216,9 +218,9 @@ public final class LocalStack: @unchecked Sendable {
         throw StartError(description: "timed out after \(Int(timeout)) s waiting for \(what); logs are in \(configuration.runDirectory)")
     }
 
-    private static func answers(_ url: String, via transport: URLSessionTransport) -> Bool {
+    private static func answers(_ url: String, via transport: URLSessionTransport, with statuses: Set<Int>) -> Bool {
         guard let response = try? transport.send(TransportRequest(method: "GET", url: url, timeout: 2)) else { return false }
-        return response.status == 200
+        return statuses.contains(response.status.code)
     }
 
     static func nginxPath() -> String {

@@ -19,12 +19,14 @@ public enum Application {
         OrdersController(
             service: OrderService(store: orders, gateway: gateway, publicBaseURL: configuration.publicBaseURL, clock: clock, log: log),
             store: orders,
-            rules: configuration.orderRules
+            rules: configuration.orderRules,
+            keys: configuration.apiKeys
         ).register(on: &router)
         PaymentsController(
             service: CardPaymentService(store: payments, provider: provider, clock: clock, log: log),
             store: payments,
-            configuration: configuration.payments
+            configuration: configuration.payments,
+            keys: configuration.apiKeys
         ).register(on: &router)
         return router
     }

@@ -3,12 +3,11 @@ import PaymentsAPI
 import ServiceSupport
 
 extension PaymentsConfiguration {
-    /// Reads `PAY_PATH`, `PAYMENTS_API_KEY(_FILE)`, `PROVIDER_URL`, `PROVIDER_API_KEY(_FILE)`,
+    /// Reads `PAY_PATH`, `PROVIDER_URL`, `PROVIDER_API_KEY(_FILE)`,
     /// `PROVIDER_TIMEOUT_SECONDS`.
     public static func from(_ environment: Environment, publicBaseURL: String) throws -> PaymentsConfiguration {
         try PaymentsConfiguration(
             payPath: environment.string("PAY_PATH") ?? "\(publicBaseURL)/payments/\(placeholder)/pay",
-            apiKey: try environment.secret("PAYMENTS_API_KEY"),
             providerURL: try environment.baseURL("PROVIDER_URL", default: "\(DinteroConfiguration.Sandbox.defaults.baseURL)/provider"),
             providerAPIKey: try environment.secret("PROVIDER_API_KEY"),
             providerTimeout: try environment.seconds("PROVIDER_TIMEOUT_SECONDS", default: 10, in: 0.1...120)

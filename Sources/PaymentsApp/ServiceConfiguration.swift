@@ -17,6 +17,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// The /payments broker.
     public var payments: PaymentsConfiguration
+    /// Keys for the merchant endpoints of both APIs (`PAYMENTS_API_KEY(_FILE)`, comma-separated).
+    public var apiKeys: APIKeys
 
     /// Reads the configuration; the error names the setting at fault.
     public static func from(_ environment: Environment) throws -> ServiceConfiguration {
@@ -36,7 +38,8 @@ public struct ServiceConfiguration: Sendable {
             orderRules: rules,
             dintero: try DinteroConfiguration.from(environment),
             maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024)),
-            payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL)
+            payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL),
+            apiKeys: APIKeys(list: try environment.secret("PAYMENTS_API_KEY"))
         )
     }
 }

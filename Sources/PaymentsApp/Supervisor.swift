@@ -14,8 +14,8 @@ enum Supervisor {
         // Exactly one process (this one) migrates before any worker opens the database.
         let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
         migrated.close()
-        if configuration.payments.apiKey == nil {
-            log.warning("PAYMENTS_API_KEY is not set: POST /payments, GET /payments and GET /payments/{id} are open to anyone who can reach them")
+        if configuration.apiKeys.isEmpty {
+            log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments (create, list, show) are open to anyone who can reach them")
         }
         StalePaymentSweeper.start(configuration: configuration, log: log)
 

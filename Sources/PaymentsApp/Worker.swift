@@ -15,6 +15,9 @@ enum Worker {
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
             try Schema.openAndMigrate(path: configuration.databasePath).close()
+            if configuration.apiKeys.isEmpty {
+                log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments are open to anyone who can reach them")
+            }
         }
         let transport = URLSessionTransport()
         let gateway = DinteroClient(configuration: configuration.dintero, transport: transport, log: log)

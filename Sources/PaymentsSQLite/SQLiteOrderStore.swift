@@ -11,12 +11,12 @@ public final class SQLiteOrderStore: OrderStore {
         self.connection = connection
     }
 
-    private static let columns = "id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id"
+    private static let columns = "rowid AS seq, id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id"
 
     public func insert(_ order: Order) throws {
         try connection.write { db in
             try db.run(
-                "INSERT INTO orders (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders (id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(order.id), .integer(order.createdAt), .integer(order.updatedAt), .integer(order.amount),
                     .text(order.currency), .optionalText(order.receipt), .text(order.status.rawValue),
@@ -31,11 +31,30 @@ public final class SQLiteOrderStore: OrderStore {
         try connection.read { try Self.order(id: id, in: $0) }
     }
 
-    public func orders(limit: Int) throws -> [Order] {
-        try connection.read { db in
+    public func orders(_ query: OrderListQuery) throws -> [Order] {
+        var conditions: [String] = []
+        var parameters: [SQLiteValue] = []
+        func add(_ condition: String, _ value: SQLiteValue) {
+            conditions.append(condition)
+            parameters.append(value)
+        }
+        if let status = query.status { add("status = ?", .text(status.rawValue)) }
+        if let currency = query.currency { add("currency = ?", .text(currency)) }
+        if let receipt = query.receipt { add("receipt = ?", .text(receipt)) }
+        if let min = query.minAmount { add("amount >= ?", .integer(min)) }
+        if let max = query.maxAmount { add("amount <= ?", .integer(max)) }
+        if let min = query.minDate { add("created_at >= ?", .integer(min)) }
+        if let max = query.maxDate { add("created_at <= ?", .integer(max)) }
+        if let after = query.after {
+            conditions.append("(created_at, rowid) < (?, ?)")
+            parameters.append(contentsOf: [.integer(after.timestamp), .integer(after.sequence)])
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        parameters.append(.integer(Int64(query.limit)))
+        return try connection.read { db in
             try db.query(
-                "SELECT \(Self.columns) FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                [.integer(Int64(limit))]
+                "SELECT \(Self.columns) FROM orders \(filter) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                parameters
             ).map(Self.order)
         }
     }
@@ -84,7 +103,7 @@ public final class SQLiteOrderStore: OrderStore {
             throw SQLiteError(.mismatch, message: "orders.status holds unknown status \(status)")
         }
         return Order(
-            id: try row.get("id"), createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
+            id: try row.get("id"), sequence: try row.get("seq"), createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
             amount: try row.get("amount"), currency: try row.get("currency"), receipt: try row.get("receipt"),
             status: decoded, sessionID: try row.get("session_id"), sessionURL: try row.get("session_url"),
             transactionID: try row.get("transaction_id")

@@ -52,6 +52,11 @@ public enum Schema {
             CREATE INDEX payments_updated ON payments (updated_at, seq);
             CREATE INDEX payments_state_updated ON payments (state, updated_at, seq);
             """),
+        // GET /orders pages through every order newest first with a (created_at, rowid) keyset;
+        // the status filter gets an index that ends in that order.
+        Migration(version: 3, sql: """
+            CREATE INDEX orders_status_created ON orders (status, created_at);
+            """),
     ])
 
     /// Opens a connection and applies missing migrations (race-free across processes).

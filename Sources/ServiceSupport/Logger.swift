@@ -30,6 +30,31 @@ public struct Logger: Sendable {
     private func write(_ level: Level, _ message: () -> String) {
         guard level >= minimumLevel else { return }
         let time = Timestamp.iso8601(epochMilliseconds: Date().epochMilliseconds)
-        FileHandle.standardError.write(Data("\(time) \(level.name) \(label)[\(getpid())]: \(message())\n".utf8))
+        let text = Self.escaped(message())
+        FileHandle.standardError.write(Data("\(time) \(level.name) \(label)[\(getpid())]: \(text)\n".utf8))
+    }
+
+    /// Longest message written, in characters; the rest is cut and marked.
+    public static let maximumMessageLength = 2_000
+
+    /// One line whatever the message holds: control characters (a `%0A` decoded from a request
+    /// parameter, say) are written as `\u{…}` escapes, so no request can forge a log line, and
+    /// long messages are cut.
+    public static func escaped(_ message: String) -> String {
+        var out = ""
+        var count = 0
+        for scalar in message.unicodeScalars {
+            if count == maximumMessageLength {
+                out += "…[cut]"
+                break
+            }
+            count += 1
+            if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -20,7 +20,7 @@ import Testing
         let (_, connection) = try temporaryStore()
         store = SQLitePaymentStore(connection: connection)
         var configuration = try ServiceConfiguration.from(Environment([:]))
-        configuration.payments = try PaymentsConfiguration(payPath: "http://p/{TXID}", apiKey: nil, providerURL: "http://p", providerAPIKey: nil, providerTimeout: 1)
+        configuration.payments = try PaymentsConfiguration(payPath: "http://p/{TXID}", providerURL: "http://p", providerAPIKey: nil, providerTimeout: 1)
         router = Application.router(
             configuration: configuration, orders: SQLiteOrderStore(connection: connection), gateway: FakeGateway(),
             payments: store, provider: provider, clock: clock, log: testLog

@@ -23,7 +23,8 @@ import Testing
 
     func router(apiKey: String? = nil, payPath: String = "https://pay.example/{TXID}/card?tx={TXID}") throws -> Router {
         var configuration = try ServiceConfiguration.from(Environment([:]))
-        configuration.payments = try PaymentsConfiguration(payPath: payPath, apiKey: apiKey, providerURL: "http://provider", providerAPIKey: nil, providerTimeout: 1)
+        configuration.payments = try PaymentsConfiguration(payPath: payPath, providerURL: "http://provider", providerAPIKey: nil, providerTimeout: 1)
+        configuration.apiKeys = APIKeys(apiKey.map { [$0] } ?? [])
         return Application.router(
             configuration: configuration, orders: SQLiteOrderStore(connection: connection), gateway: FakeGateway(),
             payments: store, provider: provider, clock: clock, log: testLog
@@ -58,7 +59,7 @@ import Testing
 
     @Test func payPathWithoutPlaceholderFailsStartUp() {
         #expect(throws: ConfigurationError.self) {
-            try PaymentsConfiguration(payPath: "https://pay.example/card", apiKey: nil, providerURL: "http://p", providerAPIKey: nil, providerTimeout: 1)
+            try PaymentsConfiguration(payPath: "https://pay.example/card", providerURL: "http://p", providerAPIKey: nil, providerTimeout: 1)
         }
         #expect(throws: ConfigurationError.self) { try ServiceConfiguration.from(Environment(["PAY_PATH": "https://x/pay"])) }
     }

@@ -44,3 +44,30 @@ import Testing
         #expect(try! Environment(["U": "https://shop.example/"]).baseURL("U", default: "http://a") == "https://shop.example")
     }
 }
+
+@Suite struct SHA256Tests {
+    @Test func nistVectors() {
+        #expect(SHA256.hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(SHA256.hex(SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)))
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// RFC 4231 test case 2, and DESIGN.md's Dintero callback-signature vector.
+    @Test func hmacVectors() {
+        #expect(SHA256.hex(SHA256.hmac(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        let signed = "1582236537\nP00000000\nGET\nexample.com\n/callback\nA=992&B=123"
+        #expect(SHA256.hex(SHA256.hmac(key: Array("123".utf8), message: Array(signed.utf8)))
+                == "6bed2ab1b919d460ef7465a20dc6c97260dca73fab6647106ca525f0908df64a")
+    }
+
+    @Test func constantTimeComparison() {
+        #expect(constantTimeEquals(Array("key".utf8), Array("key".utf8)))
+        #expect(!constantTimeEquals(Array("key".utf8), Array("kez".utf8)))
+        #expect(!constantTimeEquals(Array("key".utf8), Array("key2".utf8)))
+        #expect(!constantTimeEquals([], Array("k".utf8)))
+    }
+}

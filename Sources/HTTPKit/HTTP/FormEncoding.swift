@@ -16,6 +16,27 @@ public enum FormEncoding {
         decode(String(decoding: body, as: UTF8.self))
     }
 
+    /// The name of the first pair whose name or value does not percent-decode to valid UTF-8
+    /// (overlong forms, encoded surrogates, `%FF`), or nil when all do. Such input is refused
+    /// with a 400 naming the field, never stored with U+FFFD in it.
+    public static func firstInvalidField(_ text: String) -> String? {
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(decoding: percentDecodedBytes(String(parts[0]), plusIsSpace: true), as: UTF8.self)
+            for part in parts where String(validating: percentDecodedBytes(String(part), plusIsSpace: true), as: UTF8.self) == nil {
+                return name
+            }
+        }
+        return nil
+    }
+
+    /// The name of the first invalid field of a form body (see ``firstInvalidField(_:)``);
+    /// a body that is not UTF-8 itself is named `body`.
+    public static func firstInvalidField(_ body: [UInt8]) -> String? {
+        guard let text = String(validating: body, as: UTF8.self) else { return "body" }
+        return firstInvalidField(text)
+    }
+
     /// Encodes pairs for a query string or form body.
     public static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { "\(percentEncode($0.0))=\(percentEncode($0.1))" }.joined(separator: "&")
@@ -23,6 +44,10 @@ public enum FormEncoding {
 
     /// Percent-decodes `%XX` sequences (and `+` when `plusIsSpace`).
     public static func percentDecode(_ text: String, plusIsSpace: Bool = false) -> String {
+        String(decoding: percentDecodedBytes(text, plusIsSpace: plusIsSpace), as: UTF8.self)
+    }
+
+    private static func percentDecodedBytes(_ text: String, plusIsSpace: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = Array(text.utf8)[...]
@@ -37,7 +62,7 @@ public enum FormEncoding {
                 bytes.append(byte)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters.

@@ -19,6 +19,9 @@ public enum JSONBody {
         let document: JSONValue
         do {
             document = try JSONValue.parse(request.body)
+        } catch where error.isInvalidUTF8 {
+            let field = error.member ?? "body"
+            throw .invalidField(field, "\(field) is not valid UTF-8 (byte \(error.offset) of the body).")
         } catch {
             throw .invalidField("body", "The request body is not valid JSON: \(error).")
         }

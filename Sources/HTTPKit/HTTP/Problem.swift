@@ -13,6 +13,8 @@ public struct Problem: Error, Sendable, Equatable {
     public var field: String?
     /// Extra members added to the document.
     public var extensions: [(String, JSONValue)]
+    /// Extra response header fields (`WWW-Authenticate`, `Retry-After`), whatever the shape.
+    public var headers: HTTPFields = [:]
 
     /// Creates a problem.
     public init(status: HTTPStatus, title: String, detail: String, field: String? = nil, extensions: [(String, JSONValue)] = []) {
@@ -54,6 +56,7 @@ public struct Problem: Error, Sendable, Equatable {
     public var response: HTTPResponse {
         var response = HTTPResponse.json(json, status: status)
         response.headers.set("Content-Type", "application/problem+json")
+        for field in headers { response.headers.append(field.name, field.value) }
         return response
     }
 }

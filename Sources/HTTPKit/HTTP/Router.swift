@@ -88,6 +88,13 @@ public struct Router: HTTPResponder {
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
         let errors = renderer(for: path)
+        // `/orders//` or `/orders/` is not `/orders`: an empty segment matches no route.
+        if request.path.contains("//") || (request.path.count > 1 && request.path.hasSuffix("/")) {
+            return errors.render(Problem.notFound("No resource at \(request.path)."), for: request)
+        }
+        if let field = FormEncoding.firstInvalidField(request.query) {
+            return errors.render(Problem.invalidField(field, "Query parameter \(field) is not valid UTF-8."), for: request)
+        }
         var allowed: [String] = []
         for group in groups {
             for route in group.routes {

@@ -4,6 +4,19 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public let reason: String
     /// Byte offset of the problem.
     public let offset: Int
+    /// The innermost object member whose value held the problem, when there is one.
+    public var member: String?
+    /// True when the problem is bytes that are not UTF-8 (overlong forms, encoded
+    /// surrogates, `\xff`, ...), as opposed to JSON syntax.
+    public var isInvalidUTF8: Bool { reason == Self.invalidUTF8 }
+
+    static let invalidUTF8 = "invalid UTF-8 in string"
+
+    init(reason: String, offset: Int, member: String? = nil) {
+        self.reason = reason
+        self.offset = offset
+        self.member = member
+    }
 
     public var description: String { "\(reason) at byte \(offset)" }
 }
@@ -87,7 +100,13 @@ private struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            members.append((key, try parseValue(depth: depth + 1)))
+            do {
+                members.append((key, try parseValue(depth: depth + 1)))
+            } catch {
+                var named = error
+                if named.member == nil { named.member = key }
+                throw named
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unterminated object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -145,9 +164,14 @@ private struct JSONParser {
         index += 1
         var scalars = String.UnicodeScalarView()
         var run: [UInt8] = []
-        func flush() {
+        let start = index
+        func flush() throws(JSONParseError) {
             if !run.isEmpty {
-                scalars.append(contentsOf: String(decoding: run, as: UTF8.self).unicodeScalars)
+                // Strict: never replace what is not UTF-8 with U+FFFD and store it.
+                guard let text = String(validating: run, as: UTF8.self) else {
+                    throw JSONParseError(reason: JSONParseError.invalidUTF8, offset: start)
+                }
+                scalars.append(contentsOf: text.unicodeScalars)
                 run.removeAll(keepingCapacity: true)
             }
         }
@@ -156,7 +180,7 @@ private struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                flush()
+                try flush()
                 return String(scalars)
             }
             if byte < 0x20 { throw error("control character in string") }
@@ -165,7 +189,7 @@ private struct JSONParser {
                 index += 1
                 continue
             }
-            flush()
+            try flush()
             index += 1
             guard index < bytes.count else { throw error("unterminated escape") }
             let escape = bytes[index]
@@ -200,6 +224,7 @@ private struct JSONParser {
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard index + 4 <= bytes.count,
+              bytes[index..<index + 4].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0 | 0x20) }),
               let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
             throw error("invalid unicode escape")
         }

@@ -6,8 +6,12 @@ import PaymentsDomain
 extension OrdersController {
     func paymentReturn(_ request: HTTPRequest, orderID: String, source: OrderService.ReturnSource) throws -> HTTPResponse {
         let wantsJSON = source == .callback || request.prefersJSON
+        let transactionID = request.queryValue("transaction_id").flatMap { $0.isEmpty ? nil : $0 }
+        if let transactionID, !Self.isTransactionID(transactionID) {
+            throw Problem.invalidField("transaction_id", "transaction_id must be 1 to 128 letters, digits, '.', '_', ':' or '-'.")
+        }
         let claim = OrderService.ReturnClaim(
-            transactionID: request.queryValue("transaction_id").flatMap { $0.isEmpty ? nil : $0 },
+            transactionID: transactionID,
             error: request.queryValue("error").flatMap { $0.isEmpty ? nil : $0 }
         )
         let verified: OrderService.ReturnOutcome?
@@ -21,6 +25,20 @@ extension OrdersController {
             return wantsJSON ? problem.response : HTML.page(title: "Order not found", message: "We could not find this order.", status: .notFound)
         }
         return wantsJSON ? Self.json(outcome) : Self.page(outcome)
+    }
+
+    /// Dintero ids (`T12345678.4XxkJ…`) are short runs of these characters; anything else is
+    /// the caller's mistake and is answered 400 before Dintero is asked.
+    static func isTransactionID(_ text: String) -> Bool {
+        text.utf8.count <= 128 && text.utf8.allSatisfy {
+            switch $0 {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+                return true
+            default:
+                return false
+            }
+        }
     }
 
     private static func message(_ outcome: OrderService.ReturnOutcome) -> (status: HTTPStatus, verified: Bool, title: String, text: String) {

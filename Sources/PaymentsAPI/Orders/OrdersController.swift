@@ -8,20 +8,33 @@ public struct OrdersController {
     let service: OrderService
     let store: OrderStore
     let rules: CreateOrderInput.Rules
+    let keys: APIKeys
 
     /// Creates the controller for one thread.
-    public init(service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules) {
+    public init(service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys) {
         self.service = service
         self.store = store
         self.rules = rules
+        self.keys = keys
     }
 
     /// Adds the `/orders` route group to `router`.
     public func register(on router: inout Router) {
         router.group("/orders", errors: ProblemRenderer()) { group in
-            group.on("POST", "") { request, _ in try create(request) }
-            group.on("GET", "") { request, _ in try list(request) }
-            group.on("GET", ":id") { _, parameters in try show(try parameters.require("id")) }
+            // Merchant endpoints need an API key; the shopper's return and Dintero's callback
+            // below are public (they prove nothing by themselves and are verified with Dintero).
+            group.on("POST", "") { request, _ in
+                _ = try keys.authenticate(request)
+                return try create(request)
+            }
+            group.on("GET", "") { request, _ in
+                _ = try keys.authenticate(request)
+                return try list(request)
+            }
+            group.on("GET", ":id") { request, parameters in
+                _ = try keys.authenticate(request)
+                return try show(try parameters.require("id"))
+            }
             for path in [":id/redirect", ":id/payment-redirect"] {
                 group.on("GET", path) { request, parameters in
                     try paymentReturn(request, orderID: try parameters.require("id"), source: .redirect)
@@ -43,16 +56,23 @@ public struct OrdersController {
             throw Problem(
                 status: .badGateway,
                 title: "Payment provider unavailable",
-                detail: "The payment session could not be created: \(reason.description). The order was not opened for payment; retry with a new request.",
+                detail: "The payment session could not be created: \(reason.summary). The order was not opened for payment; retry with a new request.",
                 extensions: [("order_id", .string(orderID))]
             )
         }
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let limit = try request.queryValue("limit").map(ListLimit.parse) ?? ListLimit.default
-        let orders = try store.orders(limit: limit)
-        return .json(.object([("orders", .array(orders.map { $0.json(includeLinks: false) }))]))
+        let query = try OrderListQuery.decode(request)
+        // One extra row tells whether there is a next page.
+        var page = query
+        page.limit += 1
+        let orders = try store.orders(page)
+        var response = HTTPResponse.json(.object([("orders", .array(orders.prefix(query.limit).map { $0.json(includeLinks: false) }))]))
+        if orders.count > query.limit, let last = orders.prefix(query.limit).last {
+            ListParameters.nextPage(request, path: "/orders", cursor: ListCursor(after: last), into: &response.headers)
+        }
+        return response
     }
 
     func show(_ id: String) throws -> HTTPResponse {

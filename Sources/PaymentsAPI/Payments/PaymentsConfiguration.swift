@@ -5,8 +5,6 @@ import ServiceSupport
 public struct PaymentsConfiguration: Sendable {
     /// Where the shopper enters card details; every `{TXID}` is replaced by the transaction id.
     public var payPath: String
-    /// Bearer key required on the merchant endpoints; nil leaves them open (logged at start-up).
-    public var apiKey: String?
     /// Base URL of the provider connector.
     public var providerURL: String
     /// Bearer key sent to the provider, if it needs one.
@@ -18,12 +16,11 @@ public struct PaymentsConfiguration: Sendable {
     public static let placeholder = "{TXID}"
 
     /// Creates a configuration; `payPath` must contain `{TXID}`.
-    public init(payPath: String, apiKey: String?, providerURL: String, providerAPIKey: String?, providerTimeout: Double) throws {
+    public init(payPath: String, providerURL: String, providerAPIKey: String?, providerTimeout: Double) throws {
         guard payPath.contains(Self.placeholder) else {
             throw ConfigurationError("PAY_PATH must contain \(Self.placeholder) (replaced by the transaction id), got \"\(payPath)\"")
         }
         self.payPath = payPath
-        self.apiKey = apiKey
         self.providerURL = providerURL
         self.providerAPIKey = providerAPIKey
         self.providerTimeout = providerTimeout

@@ -7,6 +7,9 @@ extension PaymentsController {
         let isForm = request.mediaType == "application/x-www-form-urlencoded"
         let fields: [String: String]
         if isForm {
+            if let field = FormEncoding.firstInvalidField(request.body) {
+                throw Problem.invalidField(field, "\(field) is not valid UTF-8.")
+            }
             fields = Dictionary(FormEncoding.decode(request.body).map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         } else {
             // Wrong types count as invalid card details, not as a malformed request.

@@ -8,12 +8,14 @@ public struct PaymentsController {
     let service: CardPaymentService
     let store: PaymentStore
     let configuration: PaymentsConfiguration
+    let keys: APIKeys
 
     /// Creates the controller for one thread.
-    public init(service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration) {
+    public init(service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration, keys: APIKeys) {
         self.service = service
         self.store = store
         self.configuration = configuration
+        self.keys = keys
     }
 
     static let notFound = "Payment details not found."
@@ -22,10 +24,17 @@ public struct PaymentsController {
     /// Adds the `/payments` route group to `router`.
     public func register(on router: inout Router) {
         router.group("/payments", errors: PaymentsErrorRenderer()) { group in
-            group.on("POST", "") { request, _ in try authorized(request) { try create(request) } }
-            group.on("GET", "") { request, _ in try authorized(request) { try list(request) } }
+            group.on("POST", "") { request, _ in
+                _ = try keys.authenticate(request)
+                return try create(request)
+            }
+            group.on("GET", "") { request, _ in
+                _ = try keys.authenticate(request)
+                return try list(request)
+            }
             group.on("GET", ":txid") { request, parameters in
-                try authorized(request) { try outcome(try parameters.require("txid")) }
+                _ = try keys.authenticate(request)
+                return try outcome(try parameters.require("txid"))
             }
             group.on("POST", ":txid/card") { request, parameters in try submitCard(request, transactionID: try parameters.require("txid")) }
             group.on("GET", ":txid/pay") { _, parameters in try cardPage(transactionID: try parameters.require("txid")) }
@@ -37,27 +46,6 @@ public struct PaymentsController {
         var members: [(String, JSONValue)] = [("message", .string(text))]
         if let field { members.append(("field", .string(field))) }
         return .json(.object(members), status: status)
-    }
-
-    /// Checks the API key on the merchant endpoints.
-    private func authorized(_ request: HTTPRequest, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
-        if let key = configuration.apiKey, !Self.bearerMatches(request.header("authorization"), key) {
-            var response = Self.message("Unauthorized.", status: .unauthorized)
-            response.headers.append("WWW-Authenticate", "Bearer")
-            return response
-        }
-        return try body()
-    }
-
-    /// Constant-time comparison of `Authorization: Bearer <key>`.
-    static func bearerMatches(_ header: String?, _ key: String) -> Bool {
-        guard let header, header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.utf8.dropFirst(7)), expected = Array(key.utf8)
-        var difference = given.count ^ expected.count
-        for index in 0..<expected.count {
-            difference |= Int(expected[index] ^ (index < given.count ? given[index] : 0))
-        }
-        return difference == 0
     }
 
     // MARK: - Merchant endpoints
@@ -86,11 +74,7 @@ public struct PaymentsController {
         let payments = try store.payments(page)
         var response = HTTPResponse.json(.array(payments.prefix(query.limit).map(\.listJSON)))
         if payments.count > query.limit, let last = payments.prefix(query.limit).last {
-            let cursor = ListCursor(after: last).description
-            response.headers.append("X-Next-Cursor", cursor)
-            var items = request.queryItems.filter { $0.name != "cursor" }.map { ($0.name, $0.value) }
-            items.append(("cursor", cursor))
-            response.headers.append("Link", "</payments?\(FormEncoding.encode(items))>; rel=\"next\"")
+            ListParameters.nextPage(request, path: "/payments", cursor: ListCursor(after: last), into: &response.headers)
         }
         return response
     }

@@ -4,6 +4,8 @@ import HTTPKit
 /// `/payments`: handler problems and the router's own 404, 405 and 500.
 struct PaymentsErrorRenderer: ErrorRenderer {
     func render(_ problem: Problem, for request: HTTPRequest) -> HTTPResponse {
-        PaymentsController.message(problem.detail, status: problem.status, field: problem.field)
+        var response = PaymentsController.message(problem.detail, status: problem.status, field: problem.field)
+        for field in problem.headers { response.headers.append(field.name, field.value) }
+        return response
     }
 }

@@ -13,6 +13,24 @@ public enum DinteroError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The answer was not the JSON shape the contract promises.
     case invalidResponse(String)
 
+    /// What a client of this service may be told: the kind of failure and Dintero's status,
+    /// never Dintero's own error text (it can carry markup or internal names; it is logged).
+    public var summary: String {
+        switch self {
+        case .rejected(let status, _): return "Dintero refused the request (\(status))"
+        case .unreachable: return "Dintero is unreachable"
+        case .invalidResponse: return "Dintero sent an invalid response"
+        default: return description
+        }
+    }
+
+    /// True when Dintero answered that the request itself is wrong (a 4xx other than a 401
+    /// that a new token fixed): retrying the same request cannot help.
+    public var isRejection: Bool {
+        if case .rejected = self { return true }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .timedOut: return "Dintero did not answer in time"

@@ -2,6 +2,8 @@
 public struct Order: Sendable, Equatable {
     /// Lower-case UUID; also Dintero's `merchant_reference`.
     public var id: String
+    /// Store sequence number (insertion order); breaks creation-time ties in the list.
+    public var sequence: Int64
     /// Creation time, epoch milliseconds.
     public var createdAt: Int64
     /// Last change, epoch milliseconds.
@@ -22,10 +24,11 @@ public struct Order: Sendable, Equatable {
 
     /// Creates an order value.
     public init(
-        id: String, createdAt: Int64, updatedAt: Int64, amount: Int64, currency: String, receipt: String?,
+        id: String, sequence: Int64 = 0, createdAt: Int64, updatedAt: Int64, amount: Int64, currency: String, receipt: String?,
         status: OrderStatus, sessionID: String? = nil, sessionURL: String? = nil, transactionID: String? = nil
     ) {
         self.id = id
+        self.sequence = sequence
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.amount = amount

@@ -111,7 +111,9 @@ public struct OrderService {
                 transaction = try gateway.transaction(id: transactionID)
             } catch {
                 log.warning("order \(order.id): cannot verify transaction from \(source.rawValue): \(error)")
-                return .unavailable(order)
+                // Dintero calling the request wrong is final (and Dintero does not retry a 4xx
+                // callback answer); anything else may pass, so 502 asks for a retry.
+                return error.isRejection ? .unverified(order) : .unavailable(order)
             }
             guard let transaction else {
                 log.warning("order \(order.id): \(source.rawValue) named unknown transaction \(transactionID)")

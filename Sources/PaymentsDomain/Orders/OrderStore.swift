@@ -91,8 +91,8 @@ public protocol OrderStore {
     func insert(_ order: Order) throws
     /// The order with this id.
     func order(id: String) throws -> Order?
-    /// Orders, newest first.
-    func orders(limit: Int) throws -> [Order]
+    /// Orders matching the query, newest first (creation time, then sequence).
+    func orders(_ query: OrderListQuery) throws -> [Order]
     /// Reads the order, asks ``OrderStatusChange/decide(for:)`` and stores the result, all in
     /// one write transaction, so concurrent redirect and callback requests for one order
     /// serialize and the second one sees the first one's result.

@@ -21,26 +21,3 @@ public struct PaymentListQuery: Sendable, Equatable {
         self.after = after
     }
 }
-
-/// A position in the payment list: the last row's timestamp and sequence number.
-public struct ListCursor: Sendable, Equatable, CustomStringConvertible {
-    public var timestamp: Int64
-    public var sequence: Int64
-
-    /// The cursor after `payment`.
-    public init(after payment: Payment) {
-        timestamp = payment.updatedAt
-        sequence = payment.sequence
-    }
-
-    /// Parses `timestamp.sequence`.
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ CardDetails.isDigits(String($0)) && $0.count <= 18 }),
-              let timestamp = Int64(parts[0]), let sequence = Int64(parts[1]) else { return nil }
-        self.timestamp = timestamp
-        self.sequence = sequence
-    }
-
-    public var description: String { "\(timestamp).\(sequence)" }
-}

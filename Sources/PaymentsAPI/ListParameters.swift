@@ -1,0 +1,77 @@
+import HTTPKit
+import PaymentsDomain
+import ServiceSupport
+
+/// The query parameters both list endpoints share, parsed strictly: an unknown or repeated
+/// parameter, a sign or a space in a number, or a range the wrong way round is a 400 naming
+/// the parameter, never silently ignored.
+enum ListParameters {
+    /// Largest page.
+    static let maximumLimit = 1000
+    /// Page size when `limit` is absent.
+    static let defaultLimit = 100
+
+    /// Calls `handle` with each parameter after checking it is known and not repeated.
+    static func each(_ request: HTTPRequest, known: Set<String>, _ handle: (String, String) throws(Problem) -> Void) throws(Problem) {
+        var seen = Set<String>()
+        for (name, value) in request.queryItems {
+            guard known.contains(name) else {
+                throw .invalidField(name, "Unknown query parameter \(name); known: \(known.sorted().joined(separator: ", ")).")
+            }
+            guard seen.insert(name).inserted else { throw .invalidField(name, "\(name) is given more than once.") }
+            try handle(name, value)
+        }
+    }
+
+    /// `limit`: digits only, 1 to ``maximumLimit``.
+    static func limit(_ text: String) throws(Problem) -> Int {
+        guard CardDetails.isDigits(text), text.count <= 4, let value = Int(text), (1...maximumLimit).contains(value) else {
+            throw .invalidField("limit", "limit must be an integer from 1 to \(maximumLimit).")
+        }
+        return value
+    }
+
+    /// An amount bound: digits only, at most 12 of them.
+    static func amount(_ name: String, _ text: String, unit: String) throws(Problem) -> Int64 {
+        guard CardDetails.isDigits(text), text.count <= 12, let amount = Int64(text) else {
+            throw .invalidField(name, "\(name) must be \(unit) as digits.")
+        }
+        return amount
+    }
+
+    /// Epoch milliseconds (all digits), an ISO 8601 date-time, or a date (its first or, for an
+    /// upper bound, last millisecond in UTC).
+    static func date(_ name: String, _ text: String, endOfDay: Bool) throws(Problem) -> Int64 {
+        if CardDetails.isDigits(text), text.count <= 15, let millis = Int64(text) { return millis }
+        guard !CardDetails.isDigits(text), let parsed = Timestamp.parse(text) else {
+            throw .invalidField(name, "\(name) must be an ISO 8601 date (2026-11-22) or date-time in UTC, or epoch milliseconds.")
+        }
+        return endOfDay && text.count == 10 ? parsed + 86_399_999 : parsed
+    }
+
+    /// `cursor`: the value of a previous `X-Next-Cursor` header.
+    static func cursor(_ text: String) throws(Problem) -> ListCursor {
+        guard let cursor = ListCursor(text) else {
+            throw .invalidField("cursor", "cursor must be the value of a previous X-Next-Cursor header.")
+        }
+        return cursor
+    }
+
+    /// Refuses ranges whose lower bound is above the upper one.
+    static func checkRanges(minAmount: Int64?, maxAmount: Int64?, minDate: Int64?, maxDate: Int64?) throws(Problem) {
+        if let min = minAmount, let max = maxAmount, min > max {
+            throw .invalidField("minAmount", "minAmount must not be greater than maxAmount.")
+        }
+        if let min = minDate, let max = maxDate, min > max {
+            throw .invalidField("minDate", "minDate must not be after maxDate.")
+        }
+    }
+
+    /// `X-Next-Cursor` and `Link: <…>; rel="next"` (the same query with the new cursor).
+    static func nextPage(_ request: HTTPRequest, path: String, cursor: ListCursor, into headers: inout HTTPFields) {
+        headers.append("X-Next-Cursor", cursor.description)
+        var items = request.queryItems.filter { $0.name != "cursor" }.map { ($0.name, $0.value) }
+        items.append(("cursor", cursor.description))
+        headers.append("Link", "<\(path)?\(FormEncoding.encode(items))>; rel=\"next\"")
+    }
+}
