@@ -58,6 +58,20 @@ public final class DinteroClient: PaymentGateway {
         return transaction
     }
 
+    public func session(id: String) throws(DinteroError) -> DinteroSession? {
+        let response = try authorized(
+            method: "GET",
+            url: "\(configuration.checkoutBaseURL)/v1/sessions/\(FormEncoding.percentEncode(id))",
+            body: nil
+        )
+        if response.status == 404 { return nil }
+        guard response.status.isSuccess else { throw Self.failure(response) }
+        guard let session = DinteroSession(json: try Self.json(response)) else {
+            throw .invalidResponse("session without id")
+        }
+        return session
+    }
+
     /// Sends a call with a bearer token; on 401 refreshes the token once and retries.
     private func authorized(method: String, url: String, body: JSONValue?) throws(DinteroError) -> TransportResponse {
         var bearer = try currentToken()

@@ -32,6 +32,21 @@ extension DinteroTransaction {
     }
 }
 
+extension DinteroSession {
+    /// Reads a session document; nil without an id. Event names are read from `name` (or
+    /// `event`, as transaction events spell it).
+    public init?(json: JSONValue) {
+        guard let id = json["id"]?.stringValue else { return nil }
+        self.init(
+            id: id,
+            merchantReference: json["order"]?["merchant_reference"]?.stringValue,
+            transactionID: json["transaction_id"]?.stringValue,
+            cancelledAt: json["cancelled_at"]?.stringValue,
+            events: (json["events"]?.arrayValue ?? []).compactMap { ($0["name"] ?? $0["event"])?.stringValue }
+        )
+    }
+}
+
 extension DinteroError {
     /// The Dintero failure for a transport failure.
     init(_ error: TransportError) {

@@ -11,9 +11,13 @@ extension SandboxAPI {
         guard let session = state.session(sessionID) else {
             return HTML.page(title: "Session not found", message: "This payment session does not exist.", status: 404)
         }
-        guard session.transactionID == nil, !session.cancelled else {
+        guard !session.cancelled else {
+            return HTML.page(title: "Session cancelled", message: "This payment session was cancelled; nothing was charged.", status: 410)
+        }
+        guard session.transactionID == nil else {
             return HTML.page(title: "Session closed", message: "This payment session is already completed.", status: 410)
         }
+        state.visit(sessionID)
         let amount = String(format: "%.2f", Double(session.amount) / 100)
         let options = Self.outcomes.map { "<option value=\"\($0)\">\($0)</option>" }.joined()
         let escapedID = HTML.escape(FormEncoding.percentEncode(session.id))

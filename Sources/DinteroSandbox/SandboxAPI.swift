@@ -16,6 +16,9 @@ struct SandboxAPI {
         router.on("POST", "/v1/sessions-profile") { request, _ in
             try state.respond(faultsFor: "sessions") { try createSession(request) }
         }
+        router.on("GET", "/v1/sessions/:id") { request, parameters in
+            try state.respond(faultsFor: "sessions") { try session(request, id: try parameters.require("id")) }
+        }
         router.on("GET", "/v1/transactions/:id") { request, parameters in
             try state.respond(faultsFor: "transactions") { try transaction(request, id: try parameters.require("id")) }
         }
@@ -92,6 +95,12 @@ struct SandboxAPI {
             returnURL: returnURL, callbackURL: callbackURL
         ))
         return .json(.object([("id", .string(id)), ("url", .string("\(configuration.publicURL)/v1/view/\(id)"))]))
+    }
+
+    private func session(_ request: HTTPRequest, id: String) throws -> HTTPResponse {
+        guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
+        guard let session = state.session(id) else { return Self.error(404, "not_found", "Session not found") }
+        return .json(session.json)
     }
 
     private func transaction(_ request: HTTPRequest, id: String) throws -> HTTPResponse {

@@ -13,7 +13,36 @@ final class SandboxState: Sendable {
         let returnURL: String
         let callbackURL: String?
         var transactionID: String?
-        var cancelled = false
+        var cancelledAt: Int64?
+        /// Dintero's session events, oldest first: INITIATED, VISITED, AUTHORIZED…, CANCELLED.
+        var events: [(name: String, at: Int64)] = []
+
+        var cancelled: Bool { cancelledAt != nil }
+
+        /// `GET /v1/sessions/{id}` as Dintero answers it (the fields the service reads).
+        var json: JSONValue {
+            var members: [(String, JSONValue)] = [
+                ("id", .string(id)),
+                ("order", .object([
+                    ("amount", .int(amount)),
+                    ("currency", .string(currency)),
+                    ("merchant_reference", .string(merchantReference)),
+                ])),
+                ("url", .object([
+                    ("return_url", .string(returnURL)),
+                    ("callback_url", callbackURL.map(JSONValue.string) ?? .null),
+                ])),
+                ("events", .array(events.map {
+                    .object([("name", .string($0.name)), ("created_at", .string(Timestamp.iso8601(epochMilliseconds: $0.at)))])
+                })),
+            ]
+            if let transactionID { members.append(("transaction_id", .string(transactionID))) }
+            if let cancelledAt {
+                members.append(("cancelled_at", .string(Timestamp.iso8601(epochMilliseconds: cancelledAt))))
+                members.append(("cancelled_by", .string("CUSTOMER")))
+            }
+            return .object(members)
+        }
     }
 
     struct Transaction {
@@ -83,7 +112,14 @@ final class SandboxState: Sendable {
     }
 
     func add(_ session: Session) {
-        store.withLock { $0.sessions[session.id] = session }
+        var session = session
+        session.events.append(("INITIATED", Date().epochMilliseconds))
+        store.withLock { [session] in $0.sessions[session.id] = session }
+    }
+
+    /// Records that the shopper opened the hosted page.
+    func visit(_ id: String) {
+        store.withLock { $0.sessions[id]?.events.append(("VISITED", Date().epochMilliseconds)) }
     }
 
     func session(_ id: String) -> Session? {
@@ -104,6 +140,7 @@ final class SandboxState: Sendable {
                 createdAt: Date().epochMilliseconds
             )
             session.transactionID = transaction.id
+            session.events.append((status, transaction.createdAt))
             store.sessions[sessionID] = session
             store.transactions[transaction.id] = transaction
             return (session, transaction)
@@ -114,7 +151,9 @@ final class SandboxState: Sendable {
     func cancel(sessionID: String) -> Session? {
         store.withLock { store in
             guard var session = store.sessions[sessionID], session.transactionID == nil, !session.cancelled else { return nil }
-            session.cancelled = true
+            let now = Date().epochMilliseconds
+            session.cancelledAt = now
+            session.events.append(("CANCELLED", now))
             store.sessions[sessionID] = session
             return session
         }

@@ -129,8 +129,12 @@ import Testing
         #expect(try status(id) == "CAPTURED")
     }
 
+    func sessionID(_ orderID: String) throws -> String { try #require(try store.order(id: orderID)?.sessionID) }
+
+    /// Cancels and failures count once Dintero's record of the order's session confirms them.
     @Test func cancelAndFailedPayments() throws {
         let cancelled = try createOrder()["id"]!.stringValue!
+        gateway.cancelSession(try sessionID(cancelled))
         #expect(redirect(cancelled, [("error", "cancelled"), ("merchant_reference", cancelled)]).status == 200)
         #expect(try status(cancelled) == "CANCELLED")
 
@@ -141,8 +145,56 @@ import Testing
         #expect(try status(declined) == "DECLINED")
 
         let failed = try createOrder()["id"]!.stringValue!
+        gateway.sessions[try sessionID(failed)]?.events.append("FAILED")
         #expect(redirect(failed, [("error", "failed")]).status == 200)
         #expect(try status(failed) == "FAILED")
+    }
+
+    /// Reproducer: `error=cancelled` (or any error) that Dintero's session does not confirm,
+    /// from a link prefetcher or anyone who knows the id, changes nothing and says so.
+    @Test func anUnconfirmedErrorChangesNothing() throws {
+        let id = try createOrder()["id"]!.stringValue!
+        for error in ["cancelled", "anything"] {
+            for path in ["redirect", "callback"] {
+                let response = redirect(id, [("error", error)], path: path)
+                #expect(response.status == 422)
+                #expect(try parse(response)["verified"] == .bool(false))
+                #expect(try status(id) == "PENDING")
+            }
+        }
+        let page = redirect(id, [("error", "cancelled")], accept: "text/html")
+        #expect(String(decoding: page.body, as: UTF8.self).contains("could not confirm"))
+        // Dintero unreachable while checking: 502, unchanged; Dintero refusing: 422, unchanged.
+        gateway.sessionError = .timedOut
+        #expect(redirect(id, [("error", "cancelled")]).status == 502)
+        gateway.sessionError = .rejected(status: 400, message: "<script>x</script>")
+        let rejected = redirect(id, [("error", "cancelled")])
+        #expect(rejected.status == 422)
+        #expect(!String(decoding: rejected.body, as: UTF8.self).contains("script"))
+        #expect(try status(id) == "PENDING")
+        // A session that was paid after all: the transaction decides.
+        gateway.sessionError = nil
+        let order = try parse(router.respond(to: jsonRequest("GET", "/orders/\(id)", body: nil)))
+        gateway.transactions["T1.late"] = transaction(for: order, id: "T1.late", status: "AUTHORIZED")
+        gateway.sessions[try sessionID(id)]?.transactionID = "T1.late"
+        #expect(redirect(id, [("error", "cancelled")]).status == 200)
+        #expect(try status(id) == "AUTHORIZED")
+    }
+
+    /// Reproducer: a Dintero 4xx on verification is final (422), a malformed id is the
+    /// caller's mistake (400, Dintero not asked), and Dintero's text never reaches the body.
+    @Test func verificationErrorsAreMappedAndNotEchoed() throws {
+        let id = try createOrder()["id"]!.stringValue!
+        let malformed = redirect(id, [("transaction_id", "\u{0}")], path: "callback")
+        #expect(malformed.status == 400)
+        #expect(try parse(malformed)["field"]?.stringValue == "transaction_id")
+        gateway.transactionError = .rejected(status: 400, message: "<script>alert(1)</script> at internal-host-7")
+        let rejected = redirect(id, [("transaction_id", "T1.any")], path: "callback")
+        #expect(rejected.status == 422)
+        #expect(!String(decoding: rejected.body, as: UTF8.self).contains("internal-host"))
+        gateway.transactionError = .serverError(status: 503)
+        #expect(redirect(id, [("transaction_id", "T1.any")], path: "callback").status == 502)
+        #expect(try status(id) == "PENDING")
     }
 
     @Test func anUnverifiedCancelCannotUndoAPayment() throws {

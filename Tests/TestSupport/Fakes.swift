@@ -50,6 +50,8 @@ public final class FakeGateway: PaymentGateway {
         var transactions: [String: DinteroTransaction] = [:]
         var transactionError: DinteroError?
         var sessionRequests: [SessionRequest] = []
+        var sessions: [String: DinteroSession] = [:]
+        var sessionError: DinteroError?
     }
 
     private let state = Mutex(State())
@@ -75,6 +77,26 @@ public final class FakeGateway: PaymentGateway {
         set { state.withLock { $0.transactionError = newValue } }
     }
 
+    /// The sessions `session(id:)` knows: every created one, open, until a test changes it.
+    public var sessions: [String: DinteroSession] {
+        get { state.withLock { $0.sessions } }
+        set { state.withLock { $0.sessions = newValue } }
+    }
+
+    /// A failure to answer session reads with.
+    public var sessionError: DinteroError? {
+        get { state.withLock { $0.sessionError } }
+        set { state.withLock { $0.sessionError = newValue } }
+    }
+
+    /// Marks a created session as cancelled by the shopper, as Dintero records it.
+    public func cancelSession(_ id: String) {
+        state.withLock {
+            $0.sessions[id]?.cancelledAt = "2026-11-23T00:00:00.000Z"
+            $0.sessions[id]?.events.append("CANCELLED")
+        }
+    }
+
     /// Every session request received.
     public var sessionRequests: [SessionRequest] { state.withLock { $0.sessionRequests } }
 
@@ -84,7 +106,17 @@ public final class FakeGateway: PaymentGateway {
             return (state.sessionFailure, state.sessionRequests.count)
         }
         if let failure { throw failure }
-        return CheckoutSession(id: "T1.session-\(count)", url: "https://pay.example/v1/view/T1.session-\(count)")
+        let id = "T1.session-\(count)"
+        state.withLock {
+            $0.sessions[id] = DinteroSession(id: id, merchantReference: request.merchantReference, events: ["INITIATED"])
+        }
+        return CheckoutSession(id: id, url: "https://pay.example/v1/view/\(id)")
+    }
+
+    public func session(id: String) throws(DinteroError) -> DinteroSession? {
+        let (error, session) = state.withLock { ($0.sessionError, $0.sessions[id]) }
+        if let error { throw error }
+        return session
     }
 
     public func transaction(id: String) throws(DinteroError) -> DinteroTransaction? {

@@ -43,14 +43,29 @@ extension TestClient {
 public struct LiveClient: TestClient, Sendable {
     /// Prefix for path targets, e.g. `http://127.0.0.1:4711`.
     public let baseURL: String
+    /// Sent with every request (an `Authorization` header, say) unless the request sets it.
+    public let defaultHeaders: HTTPFields
     private let transport = URLSessionTransport(followRedirects: false)
 
     /// A client for the service at `baseURL`.
-    public init(baseURL: String) { self.baseURL = baseURL }
+    public init(baseURL: String, defaultHeaders: HTTPFields = [:]) {
+        self.baseURL = baseURL
+        self.defaultHeaders = defaultHeaders
+    }
+
+    /// The same client sending the bearer key `key` (or none).
+    public func authorized(_ key: String?) -> LiveClient {
+        var headers = defaultHeaders
+        headers.remove("Authorization")
+        if let key { headers.append("Authorization", "Bearer \(key)") }
+        return LiveClient(baseURL: baseURL, defaultHeaders: headers)
+    }
 
     public func send(_ method: String, _ target: String, body: [UInt8]? = nil, headers: HTTPFields = [:]) throws -> TransportResponse {
         let url = target.hasPrefix("/") ? baseURL + target : target
-        return try transport.send(TransportRequest(method: method, url: url, headers: headers, body: body, timeout: 15))
+        var all = headers
+        for field in defaultHeaders where all[field.name] == nil { all.append(field.name, field.value) }
+        return try transport.send(TransportRequest(method: method, url: url, headers: all, body: body, timeout: 15))
     }
 }
 

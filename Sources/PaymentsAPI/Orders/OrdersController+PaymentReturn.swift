@@ -45,6 +45,8 @@ extension OrdersController {
         switch outcome {
         case .unverified:
             return (.unprocessableContent, false, "Payment not verified", "The payment could not be verified. If you paid, contact the merchant with your order number.")
+        case .unconfirmed:
+            return (.unprocessableContent, false, "Outcome not confirmed", "We could not confirm this outcome with the payment provider, so the order is unchanged.")
         case .unavailable:
             return (.badGateway, false, "Payment not confirmed yet", "We could not confirm the payment right now. Please reload this page in a moment.")
         case .settled(let order):

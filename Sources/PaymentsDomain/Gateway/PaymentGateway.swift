@@ -48,6 +48,34 @@ public struct DinteroTransaction: Sendable, Equatable {
     }
 }
 
+/// A Checkout session as Dintero reports it (`GET /v1/sessions/{id}`): how a shopper's
+/// `error=cancelled`, or an order that never came back, is verified.
+public struct DinteroSession: Sendable, Equatable {
+    public var id: String
+    public var merchantReference: String?
+    /// The session's one transaction, once the shopper paid.
+    public var transactionID: String?
+    /// When the session was cancelled (by the shopper or the merchant), ISO 8601.
+    public var cancelledAt: String?
+    /// Event names, oldest first (`INITIATED`, `VISITED`, `CANCELLED`, `FAILED`, …).
+    public var events: [String]
+
+    /// Creates a session value.
+    public init(id: String, merchantReference: String?, transactionID: String? = nil, cancelledAt: String? = nil, events: [String] = []) {
+        self.id = id
+        self.merchantReference = merchantReference
+        self.transactionID = transactionID
+        self.cancelledAt = cancelledAt
+        self.events = events
+    }
+
+    /// True when Dintero records the session as cancelled.
+    public var isCancelled: Bool { cancelledAt != nil || events.contains("CANCELLED") }
+
+    /// True when Dintero records a failed or declined attempt and no transaction.
+    public var hasFailed: Bool { transactionID == nil && events.contains { $0 == "FAILED" || $0 == "DECLINED" } }
+}
+
 /// The Dintero Checkout calls the domain needs; implemented by the `Dintero` adapter.
 ///
 /// Calls block the calling thread (a dedicated accept thread, never the concurrency pool).
@@ -56,4 +84,6 @@ public protocol PaymentGateway: Sendable {
     func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession
     /// Fetches a transaction (`GET /v1/transactions/{id}`); nil when Dintero does not know it.
     func transaction(id: String) throws(DinteroError) -> DinteroTransaction?
+    /// Fetches a session (`GET /v1/sessions/{id}`); nil when Dintero does not know it.
+    func session(id: String) throws(DinteroError) -> DinteroSession?
 }

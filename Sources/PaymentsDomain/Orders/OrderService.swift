@@ -30,13 +30,15 @@ public struct OrderService {
         case settled(Order)
         /// The parameters do not match a transaction of this order; nothing changed.
         case unverified(Order)
+        /// An `error=` claim that Dintero's record of the session does not confirm; nothing changed.
+        case unconfirmed(Order)
         /// Dintero could not be asked; nothing changed, try again later.
         case unavailable(Order)
 
         /// The order after verification.
         public var order: Order {
             switch self {
-            case .settled(let order), .unverified(let order), .unavailable(let order): return order
+            case .settled(let order), .unverified(let order), .unconfirmed(let order), .unavailable(let order): return order
             }
         }
     }
@@ -101,52 +103,89 @@ public struct OrderService {
     }
 
     /// Verifies a return or callback against Dintero and applies what it proves. Nil when
-    /// there is no such order.
+    /// there is no such order. Neither a `transaction_id` nor an `error` parameter is trusted:
+    /// the transaction, or without one the order's own session, is read from Dintero first.
     public func verifyReturn(orderID: String, claim: ReturnClaim, source: ReturnSource) throws -> ReturnOutcome? {
         guard let order = try store.order(id: orderID) else { return nil }
-        let now = clock.now().epochMilliseconds
         if let transactionID = claim.transactionID {
-            let transaction: DinteroTransaction?
-            do {
-                transaction = try gateway.transaction(id: transactionID)
-            } catch {
-                log.warning("order \(order.id): cannot verify transaction from \(source.rawValue): \(error)")
-                // Dintero calling the request wrong is final (and Dintero does not retry a 4xx
-                // callback answer); anything else may pass, so 502 asks for a retry.
-                return error.isRejection ? .unverified(order) : .unavailable(order)
-            }
-            guard let transaction else {
-                log.warning("order \(order.id): \(source.rawValue) named unknown transaction \(transactionID)")
-                return .unverified(order)
-            }
-            if let mismatch = Self.mismatch(transaction, order) {
-                log.warning("order \(order.id): \(source.rawValue) transaction \(transaction.id) refused: \(mismatch)")
-                return .unverified(order)
-            }
-            guard let status = OrderStatus(transactionStatus: transaction.status) else {
-                log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.status)")
-                return .unverified(order)
-            }
-            let result = try store.transition(OrderStatusChange(
-                orderID: order.id, status: status, transactionID: transaction.id, verified: true,
-                source: source.rawValue, at: now
-            ))
-            guard let current = result.order else { return nil }
-            if case .refused = result, current.transactionID != transaction.id {
-                log.warning("order \(order.id): already paid by transaction \(current.transactionID ?? "-"), refused \(transaction.id)")
-                return .unverified(current)
-            }
-            return .settled(current)
+            return try verifyTransaction(transactionID, for: order, source: source)
         }
         if let error = claim.error {
-            let status: OrderStatus = error == "cancelled" ? .cancelled : .failed
-            let result = try store.transition(OrderStatusChange(
-                orderID: order.id, status: status, verified: false, source: source.rawValue,
-                detail: "error=\(error.prefix(100))", at: now
-            ))
-            return .settled(result.order ?? order)
+            return try verifyError(error, for: order, source: source)
         }
         throw Failure.noOutcome
+    }
+
+    private func verifyTransaction(_ transactionID: String, for order: Order, source: ReturnSource) throws -> ReturnOutcome? {
+        let transaction: DinteroTransaction?
+        do {
+            transaction = try gateway.transaction(id: transactionID)
+        } catch {
+            log.warning("order \(order.id): cannot verify transaction from \(source.rawValue): \(error)")
+            // Dintero calling the request wrong is final (and Dintero does not retry a 4xx
+            // callback answer); anything else may pass, so 502 asks for a retry.
+            return error.isRejection ? .unverified(order) : .unavailable(order)
+        }
+        guard let transaction else {
+            log.warning("order \(order.id): \(source.rawValue) named unknown transaction \(transactionID)")
+            return .unverified(order)
+        }
+        if let mismatch = Self.mismatch(transaction, order) {
+            log.warning("order \(order.id): \(source.rawValue) transaction \(transaction.id) refused: \(mismatch)")
+            return .unverified(order)
+        }
+        guard let status = OrderStatus(transactionStatus: transaction.status) else {
+            log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.status)")
+            return .unverified(order)
+        }
+        let result = try store.transition(OrderStatusChange(
+            orderID: order.id, status: status, transactionID: transaction.id, verified: true,
+            source: source.rawValue, at: clock.now().epochMilliseconds
+        ))
+        guard let current = result.order else { return nil }
+        if case .refused = result, current.transactionID != transaction.id {
+            log.warning("order \(order.id): already paid by transaction \(current.transactionID ?? "-"), refused \(transaction.id)")
+            return .unverified(current)
+        }
+        return .settled(current)
+    }
+
+    /// `error=cancelled` (or another error) changes the order only when Dintero's record of
+    /// the order's own session confirms it; a link prefetcher or a guessed URL changes nothing.
+    private func verifyError(_ error: String, for order: Order, source: ReturnSource) throws -> ReturnOutcome? {
+        guard let sessionID = order.sessionID else {
+            log.warning("order \(order.id): \(source.rawValue) reported error=\(error.prefix(100)) for an order without a session")
+            return .unconfirmed(order)
+        }
+        let session: DinteroSession?
+        do {
+            session = try gateway.session(id: sessionID)
+        } catch {
+            log.warning("order \(order.id): cannot read session \(sessionID) from \(source.rawValue): \(error)")
+            return error.isRejection ? .unconfirmed(order) : .unavailable(order)
+        }
+        guard let session, session.id == sessionID, session.merchantReference == nil || session.merchantReference == order.id else {
+            log.warning("order \(order.id): session \(sessionID) is unknown to Dintero or not this order's")
+            return .unconfirmed(order)
+        }
+        if let transactionID = session.transactionID {
+            // Paid after all (or paid in another tab): the transaction decides.
+            return try verifyTransaction(transactionID, for: order, source: source)
+        }
+        let status: OrderStatus
+        if session.isCancelled {
+            status = .cancelled
+        } else if session.hasFailed {
+            status = .failed
+        } else {
+            log.warning("order \(order.id): \(source.rawValue) reported error=\(error.prefix(100)) but session \(sessionID) is neither cancelled nor failed")
+            return .unconfirmed(order)
+        }
+        let result = try store.transition(OrderStatusChange(
+            orderID: order.id, status: status, verified: false, source: source.rawValue,
+            detail: "error=\(error.prefix(100)) confirmed by session \(sessionID)", at: clock.now().epochMilliseconds
+        ))
+        return .settled(result.order ?? order)
     }
 
     /// Why a transaction is not this order's, or nil when it matches.

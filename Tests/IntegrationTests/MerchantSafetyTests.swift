@@ -1,0 +1,209 @@
+import Dintero
+import Foundation
+import HTTPKit
+import ServiceSupport
+import SQLite
+import Testing
+import TestSupport
+
+extension IntegrationSuite {
+    /// Issue 7's reproducers through nginx: authentication, verified cancels, listing every
+    /// order, strict input, and Dintero error mapping.
+    @Suite struct MerchantSafetyTests {
+        @Test func bearerKeysGuardMerchantEndpointsAndRotate() throws {
+            try StackHarness.withStack(workerEnvironment: ["PAYMENTS_API_KEY": "old-key-0123456789, new-key-9876543210"]) { stack, shop in
+                let anonymous = shop.http
+                for (method, path) in [("POST", "/orders"), ("GET", "/orders"), ("GET", "/orders/00000000-0000-4000-8000-000000000000"),
+                                       ("POST", "/payments"), ("GET", "/payments"), ("GET", "/payments/x")] {
+                    let response = try anonymous.send(method, path, body: method == "POST" ? Array("{}".utf8) : nil, headers: ["Content-Type": "application/json"])
+                    #expect(response.status == 401, "\(method) \(path)")
+                    #expect(response.header("WWW-Authenticate")?.hasPrefix("Bearer") == true, "\(method) \(path)")
+                }
+                let problem = try anonymous.get("/orders")
+                #expect(problem.header("Content-Type") == "application/problem+json")
+                #expect(try anonymous.get("/payments").json["message"] != nil)
+                #expect(try anonymous.authorized("new-key-987654321").get("/orders").status == 401)
+                #expect(try anonymous.send("GET", "/orders", body: nil, headers: ["Authorization": "Basic b2xkLWtleQ=="]).status == 401)
+
+                // Both keys of a rotation work.
+                let old = anonymous.authorized("old-key-0123456789"), new = anonymous.authorized("new-key-9876543210")
+                let created = try old.postJSON("/orders", #"{"amount": 1000, "currency": "NOK"}"#)
+                #expect(created.status == 200)
+                let id = try #require(created.json["id"]?.stringValue)
+                #expect(try new.get("/orders/\(id)").status == 200)
+                #expect(try new.get("/orders").status == 200)
+
+                // Shopper-facing routes stay public: the return page and the callback.
+                #expect(try anonymous.get("/orders/\(id)/redirect?error=cancelled").status == 422)
+                #expect(try anonymous.get("/orders/\(id)/callback?transaction_id=T1.unknown").status == 422)
+                let payment = try new.postJSON("/payments", #"{"reference": "R", "amount": "100", "returnUrl": "http://127.0.0.1:9/"}"#)
+                let txid = try #require(payment.json["transactionId"]?.stringValue)
+                #expect(try anonymous.get("/payments/\(txid)/pay", accept: "text/html").status == 200)
+            }
+        }
+
+        /// Reproducer 2: `error=cancelled` for a PENDING order whose session is still open
+        /// changes nothing; after the shopper really cancels on the hosted page, it does.
+        @Test func cancelsAreVerifiedWithTheSession() throws {
+            try StackHarness.withStack { stack, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                for path in ["redirect", "payment-redirect", "callback"] {
+                    let forged = try shop.http.get("/orders/\(id)/\(path)?error=cancelled")
+                    #expect(forged.status == 422)
+                    #expect(forged.json["verified"] == .bool(false))
+                }
+                #expect(try shop.http.get("/orders/\(id)/redirect?error=anything").status == 422)
+                let page = try shop.http.get("/orders/\(id)/redirect?error=cancelled", accept: "text/html")
+                #expect(page.text.contains("could not confirm"))
+                #expect(try shop.status(id) == "PENDING")
+
+                let redirect = try shop.checkout(order, outcome: nil)
+                let confirmed = try shop.http.get(redirect)
+                #expect(confirmed.status == 200)
+                #expect(confirmed.json["verified"] == .bool(true))
+                #expect(try shop.status(id) == "CANCELLED")
+                // Reopening the cancelled session says it was cancelled.
+                let link = try #require(order["links"]?.arrayValue?.first?["href"]?.stringValue)
+                #expect(try shop.http.get(link, accept: "text/html").text.contains("cancelled"))
+            }
+        }
+
+        /// Reproducer 4: more orders than the largest page; walking the cursor returns each
+        /// exactly once; filters and strict parameters.
+        @Test func everyOrderIsListableOnce() throws {
+            try StackHarness.withStack(workers: 2, threads: 4) { stack, shop in
+                let total = 1_055
+                DispatchQueue.concurrentPerform(iterations: 8) { worker in
+                    for index in stride(from: worker, to: total, by: 8) {
+                        _ = try? shop.http.postJSON("/orders", #"{"amount": \#(100 + index), "currency": "\#(index % 5 == 0 ? "EUR" : "NOK")", "receipt": "r-\#(index)"}"#)
+                    }
+                }
+                var seen: [String] = []
+                var target: String? = "/orders?limit=1000"
+                var pages = 0
+                while let next = target {
+                    let page = try shop.http.get(next)
+                    #expect(page.status == 200)
+                    seen += (page.json["orders"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+                    pages += 1
+                    if let link = page.header("Link") {
+                        #expect(link.hasSuffix(#">; rel="next""#))
+                        let cursor = try #require(page.header("X-Next-Cursor"))
+                        #expect(link.contains("cursor=\(cursor)"))
+                        target = String(link.dropFirst().prefix { $0 != ">" })
+                    } else {
+                        target = nil
+                    }
+                }
+                #expect(pages == 2)
+                #expect(seen.count == total)
+                #expect(Set(seen).count == total)
+                let db = try Connection(path: stack.databasePath)
+                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == Int64(total))
+
+                // Default page and filters.
+                #expect(try shop.http.get("/orders").json["orders"]?.arrayValue?.count == 100)
+                let euros = try shop.http.get("/orders?currency=EUR&limit=1000").json["orders"]?.arrayValue ?? []
+                #expect(euros.count == 211)
+                #expect(euros.allSatisfy { $0["currency"]?.stringValue == "EUR" })
+                let range = try shop.http.get("/orders?minAmount=100&maxAmount=109&status=pending").json["orders"]?.arrayValue ?? []
+                #expect(range.count == 10)
+                let receipt = try shop.http.get("/orders?receipt=r-7").json["orders"]?.arrayValue ?? []
+                #expect(receipt.map { $0["receipt"]?.stringValue } == ["r-7"])
+                let today = String(Timestamp.iso8601(epochMilliseconds: Date().epochMilliseconds).prefix(10))
+                #expect(try shop.http.get("/orders?minDate=\(today)&limit=1").json["orders"]?.arrayValue?.count == 1)
+                #expect(try shop.http.get("/orders?maxDate=2000-01-01").json["orders"]?.arrayValue?.isEmpty == true)
+
+                // Strict parameters.
+                for bad in ["offset=5", "cursor=abc", "status=PAID", "limit=%2B5", "limit=0", "limit=1001", "minAmount=-1",
+                            "minAmount=5&maxAmount=1", "limit=5&limit=6", "currency=nok", "minDate=yesterday"] {
+                    let response = try shop.http.get("/orders?\(bad)")
+                    #expect(response.status == 400, "\(bad)")
+                    #expect(response.json["field"]?.stringValue?.isEmpty == false, "\(bad)")
+                }
+                #expect(try shop.http.get("/orders//").status == 404)
+                #expect(try shop.http.get("/orders/").status == 404)
+            }
+        }
+
+        /// Reproducer 5: bytes that are not UTF-8 in a JSON body, a form field or a query value
+        /// are refused naming the field, and nothing is stored.
+        @Test func invalidUTF8IsRefusedAndNothingStored() throws {
+            try StackHarness.withStack { stack, shop in
+                let db = try Connection(path: stack.databasePath)
+                let bodies: [(prefix: String, bytes: [UInt8], suffix: String, field: String)] = [
+                    (#"{"amount": 100, "currency": "NOK", "receipt": "ab"#, [0xFF], #""}"#, "receipt"),
+                    (#"{"amount": 100, "currency": "NOK", "receipt": ""#, [0xC0, 0xAF], #""}"#, "receipt"),  // overlong '/'
+                    (#"{"amount": 100, "currency": "NOK", "receipt": ""#, [0xED, 0xA0, 0x80], #""}"#, "receipt"),  // encoded surrogate
+                ]
+                for body in bodies {
+                    let response = try shop.http.send("POST", "/orders", body: Array(body.prefix.utf8) + body.bytes + Array(body.suffix.utf8),
+                                                      headers: ["Content-Type": "application/json"])
+                    #expect(response.status == 400)
+                    #expect(response.json["field"]?.stringValue == body.field)
+                }
+                let lone = try shop.http.postJSON("/orders", #"{"amount": 100, "currency": "NOK", "receipt": "\udc00"}"#)
+                #expect(lone.status == 400)
+                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == 0)
+
+                for (field, bytes) in [("reference", [UInt8(0xFF)]), ("returnUrl", [0xC0, 0x80])] {
+                    var json = Array(#"{"reference": "R"#.utf8)
+                    if field == "reference" { json += bytes }
+                    json += Array(#"", "amount": "100", "returnUrl": "http://127.0.0.1:9/x"#.utf8)
+                    if field == "returnUrl" { json += bytes }
+                    json += Array(#""}"#.utf8)
+                    let response = try shop.http.send("POST", "/payments", body: json, headers: ["Content-Type": "application/json"])
+                    #expect(response.status == 400)
+                    #expect(response.json["field"]?.stringValue == field)
+                }
+                #expect(try db.queryOne("SELECT count(*) FROM payments")?[0].int64 == 0)
+
+                let query = try shop.http.get("/orders?receipt=ab%FF")
+                #expect(query.status == 400)
+                #expect(query.json["field"]?.stringValue == "receipt")
+                let payment = try shop.http.postJSON("/payments", #"{"reference": "R", "amount": "100", "returnUrl": "http://127.0.0.1:9/"}"#)
+                let txid = try #require(payment.json["transactionId"]?.stringValue)
+                let form = try shop.http.send("POST", "/payments/\(txid)/card", body: Array("cardno=4242%FF&cvc=123&enddate=12/39".utf8),
+                                              headers: ["Content-Type": "application/x-www-form-urlencoded"])
+                #expect(form.status == 400)
+                #expect(form.json["field"]?.stringValue == "cardno")
+                #expect(try db.queryOne("SELECT state FROM payments WHERE transaction_id = ?", [.text(txid)])?[0].string == "init")
+            }
+        }
+
+        /// Reproducer 6: a malformed transaction id is 400 (not "retry"); a Dintero 4xx on
+        /// verification is 422; Dintero's error text (markup, internal names) never reaches the
+        /// body but is logged escaped.
+        @Test func dinteroErrorsAreMappedAndNeverEchoed() throws {
+            try StackHarness.withStack { stack, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                let malformed = try shop.http.get("/orders/\(id)/callback?transaction_id=%00")
+                #expect(malformed.status == 400)
+                #expect(malformed.json["field"]?.stringValue == "transaction_id")
+
+                let injected = #"{"error":{"code":"bad","message":"<script>alert(1)</script> from db-internal-7.corp\nforged line"}}"#
+                try shop.injectFault(#"{"endpoint":"transactions","status":400,"count":1,"body":\#(JSONValue.string(injected).serializedString)}"#)
+                let rejected = try shop.http.get("/orders/\(id)/callback?transaction_id=T1.x")
+                #expect(rejected.status == 422)
+                #expect(!rejected.text.contains("script") && !rejected.text.contains("db-internal"))
+
+                try shop.injectFault(#"{"endpoint":"sessions","status":400,"count":1,"body":\#(JSONValue.string(injected).serializedString)}"#)
+                let create = try shop.http.postJSON("/orders", #"{"amount": 1000, "currency": "NOK"}"#)
+                #expect(create.status == 502)
+                #expect(create.json["detail"]?.stringValue?.contains("(400)") == true)
+                #expect(!create.text.contains("script") && !create.text.contains("db-internal"))
+
+                try shop.injectFault(#"{"endpoint":"transactions","status":503,"count":1}"#)
+                #expect(try shop.http.get("/orders/\(id)/callback?transaction_id=T1.x").status == 502)
+                #expect(try shop.status(id) == "PENDING")
+
+                stack.stop()
+                let log = try String(contentsOfFile: stack.path("payments-worker.log"), encoding: .utf8)
+                #expect(log.contains("db-internal-7.corp\\u{a}forged line"))
+                #expect(!log.contains("\nforged line"))
+            }
+        }
+    }
+}
