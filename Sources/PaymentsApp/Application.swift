@@ -11,22 +11,26 @@ public enum Application {
         orders: OrderStore,
         gateway: PaymentGateway,
         payments: PaymentStore,
+        idempotency: IdempotencyStore,
         provider: PaymentProvider,
         clock: WallClock = SystemClock(),
         log: Logger
     ) -> Router {
         var router = Router(log: log)
+        let idempotencyService = IdempotencyService(store: idempotency, clock: clock)
         OrdersController(
             service: OrderService(store: orders, gateway: gateway, publicBaseURL: configuration.publicBaseURL, clock: clock, log: log),
             store: orders,
             rules: configuration.orderRules,
-            keys: configuration.apiKeys
+            keys: configuration.apiKeys,
+            idempotency: idempotencyService
         ).register(on: &router)
         PaymentsController(
             service: CardPaymentService(store: payments, provider: provider, clock: clock, log: log),
             store: payments,
             configuration: configuration.payments,
-            keys: configuration.apiKeys
+            keys: configuration.apiKeys,
+            idempotency: idempotencyService
         ).register(on: &router)
         return router
     }

@@ -19,6 +19,14 @@ public struct ServiceConfiguration: Sendable {
     public var payments: PaymentsConfiguration
     /// Keys for the merchant endpoints of both APIs (`PAYMENTS_API_KEY(_FILE)`, comma-separated).
     public var apiKeys: APIKeys
+    /// How long idempotency keys are kept, seconds (`IDEMPOTENCY_TTL_SECONDS`, default 24 h).
+    public var idempotencyTTL: Double
+    /// How often the supervisor's sweeper runs, seconds (`SWEEP_INTERVAL_SECONDS`, default 30).
+    public var sweepInterval: Double
+    /// After how long an order still `CREATED` is given up as `SESSION_FAILED`, seconds
+    /// (`STALE_CREATE_SECONDS`; default three Dintero timeouts plus 30 s: token, session and
+    /// one retry can each take a full timeout).
+    public var staleCreateAfter: Double
 
     /// Reads the configuration; the error names the setting at fault.
     public static func from(_ environment: Environment) throws -> ServiceConfiguration {
@@ -32,14 +40,18 @@ public struct ServiceConfiguration: Sendable {
         }
         rules.maximumAmount = Int64(try environment.integer("ORDER_MAX_AMOUNT", default: Int(rules.maximumAmount), in: 1...Int(Int32.max)))
         let publicBaseURL = try environment.baseURL("PUBLIC_BASE_URL", default: "http://localhost:3000")
+        let dintero = try DinteroConfiguration.from(environment)
         return ServiceConfiguration(
             databasePath: environment.string("ORDERS_DB") ?? "run/orders.sqlite",
             publicBaseURL: publicBaseURL,
             orderRules: rules,
-            dintero: try DinteroConfiguration.from(environment),
+            dintero: dintero,
             maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024)),
             payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL),
-            apiKeys: APIKeys(list: try environment.secret("PAYMENTS_API_KEY"))
+            apiKeys: APIKeys(list: try environment.secret("PAYMENTS_API_KEY")),
+            idempotencyTTL: try environment.seconds("IDEMPOTENCY_TTL_SECONDS", default: 86_400, in: 60...(30 * 86_400)),
+            sweepInterval: try environment.seconds("SWEEP_INTERVAL_SECONDS", default: 30, in: 0.1...3_600),
+            staleCreateAfter: try environment.seconds("STALE_CREATE_SECONDS", default: 3 * dintero.timeout + 30, in: 1...86_400)
         )
     }
 }

@@ -17,7 +17,7 @@ enum Supervisor {
         if configuration.apiKeys.isEmpty {
             log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments (create, list, show) are open to anyone who can reach them")
         }
-        StalePaymentSweeper.start(configuration: configuration, log: log)
+        Sweeper.start(configuration: configuration, log: log)
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
         let supervisor = FastCGISupervisor(

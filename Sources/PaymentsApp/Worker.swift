@@ -39,6 +39,7 @@ enum Worker {
                 orders: SQLiteOrderStore(connection: connection),
                 gateway: gateway,
                 payments: SQLitePaymentStore(connection: connection),
+                idempotency: SQLiteIdempotencyStore(connection: connection),
                 provider: provider,
                 log: log
             )

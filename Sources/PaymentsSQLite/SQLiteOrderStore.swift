@@ -13,7 +13,7 @@ public final class SQLiteOrderStore: OrderStore {
 
     private static let columns = "rowid AS seq, id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id"
 
-    public func insert(_ order: Order) throws {
+    public func insert(_ order: Order, linking link: IdempotencyLink?) throws {
         try connection.write { db in
             try db.run(
                 "INSERT INTO orders (id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -24,6 +24,7 @@ public final class SQLiteOrderStore: OrderStore {
                 ]
             )
             try Self.recordEvent(db, orderID: order.id, at: order.createdAt, from: nil, to: order.status, source: "create", transactionID: nil, detail: nil)
+            if let link { try SQLiteIdempotencyStore.link(link, to: order.id, in: db) }
         }
     }
 
@@ -55,6 +56,15 @@ public final class SQLiteOrderStore: OrderStore {
             try db.query(
                 "SELECT \(Self.columns) FROM orders \(filter) ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 parameters
+            ).map(Self.order)
+        }
+    }
+
+    public func orders(in status: OrderStatus, updatedBefore cutoff: Int64, limit: Int) throws -> [Order] {
+        try connection.read { db in
+            try db.query(
+                "SELECT \(Self.columns) FROM orders WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ?",
+                [.text(status.rawValue), .integer(cutoff), .integer(Int64(limit))]
             ).map(Self.order)
         }
     }

@@ -12,13 +12,14 @@ public final class SQLitePaymentStore: PaymentStore {
         self.connection = connection
     }
 
-    public func insert(_ payment: Payment) throws {
+    public func insert(_ payment: Payment, linking link: IdempotencyLink?) throws {
         try connection.write { db in
             try db.run(
                 "INSERT INTO payments (transaction_id, reference, amount, return_url, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [.text(payment.transactionID), .text(payment.reference), .integer(payment.amount), .text(payment.returnURL),
                  .text(payment.state.rawValue), .integer(payment.createdAt), .integer(payment.updatedAt)]
             )
+            if let link { try SQLiteIdempotencyStore.link(link, to: payment.transactionID, in: db) }
         }
     }
 

@@ -57,6 +57,26 @@ public enum Schema {
         Migration(version: 3, sql: """
             CREATE INDEX orders_status_created ON orders (status, created_at);
             """),
+        // Idempotency keys (per API-key scope). The request is kept only as a SHA-256
+        // fingerprint: a card submission's body holds a CVC, which is never stored.
+        Migration(version: 4, sql: """
+            CREATE TABLE idempotency_keys (
+                scope TEXT NOT NULL,
+                key TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                owner TEXT,
+                lease_until INTEGER NOT NULL,
+                resource_id TEXT,
+                status INTEGER,
+                content_type TEXT,
+                headers TEXT,
+                body BLOB,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (scope, key)
+            );
+            CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+            CREATE INDEX orders_status_updated ON orders (status, updated_at);
+            """),
     ])
 
     /// Opens a connection and applies missing migrations (race-free across processes).

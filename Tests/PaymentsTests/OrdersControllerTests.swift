@@ -23,7 +23,7 @@ import Testing
         configuration.orderRules = CreateOrderInput.Rules()
         router = Application.router(
             configuration: configuration, orders: store, gateway: gateway,
-            payments: SQLitePaymentStore(connection: connection), provider: FakeProvider(), clock: clock, log: testLog
+            payments: SQLitePaymentStore(connection: connection), idempotency: SQLiteIdempotencyStore(connection: connection), provider: FakeProvider(), clock: clock, log: testLog
         )
     }
 

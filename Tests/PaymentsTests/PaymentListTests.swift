@@ -23,7 +23,7 @@ import Testing
         configuration.payments = try PaymentsConfiguration(payPath: "http://p/{TXID}", providerURL: "http://p", providerAPIKey: nil, providerTimeout: 1)
         router = Application.router(
             configuration: configuration, orders: SQLiteOrderStore(connection: connection), gateway: FakeGateway(),
-            payments: store, provider: provider, clock: clock, log: testLog
+            payments: store, idempotency: SQLiteIdempotencyStore(connection: connection), provider: provider, clock: clock, log: testLog
         )
     }
 

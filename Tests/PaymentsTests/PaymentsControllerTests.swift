@@ -27,7 +27,7 @@ import Testing
         configuration.apiKeys = APIKeys(apiKey.map { [$0] } ?? [])
         return Application.router(
             configuration: configuration, orders: SQLiteOrderStore(connection: connection), gateway: FakeGateway(),
-            payments: store, provider: provider, clock: clock, log: testLog
+            payments: store, idempotency: SQLiteIdempotencyStore(connection: connection), provider: provider, clock: clock, log: testLog
         )
     }
 

@@ -85,7 +85,7 @@ public final class InProcessClient: TestClient {
             configuration: try ServiceConfiguration.from(Environment(environment)),
             orders: SQLiteOrderStore(connection: connection),
             gateway: gateway,
-            payments: SQLitePaymentStore(connection: connection),
+            payments: SQLitePaymentStore(connection: connection), idempotency: SQLiteIdempotencyStore(connection: connection),
             provider: provider,
             log: testLog
         )

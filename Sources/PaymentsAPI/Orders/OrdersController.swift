@@ -9,13 +9,15 @@ public struct OrdersController {
     let store: OrderStore
     let rules: CreateOrderInput.Rules
     let keys: APIKeys
+    let idempotency: IdempotentExecution
 
     /// Creates the controller for one thread.
-    public init(service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys) {
+    public init(service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys, idempotency: IdempotencyService) {
         self.service = service
         self.store = store
         self.rules = rules
         self.keys = keys
+        self.idempotency = IdempotentExecution(service: idempotency, errors: ProblemRenderer())
     }
 
     /// Adds the `/orders` route group to `router`.
@@ -23,10 +25,7 @@ public struct OrdersController {
         router.group("/orders", errors: ProblemRenderer()) { group in
             // Merchant endpoints need an API key; the shopper's return and Dintero's callback
             // below are public (they prove nothing by themselves and are verified with Dintero).
-            group.on("POST", "") { request, _ in
-                _ = try keys.authenticate(request)
-                return try create(request)
-            }
+            group.on("POST", "") { request, _ in try create(request, scope: try keys.authenticate(request)) }
             group.on("GET", "") { request, _ in
                 _ = try keys.authenticate(request)
                 return try list(request)
@@ -48,15 +47,31 @@ public struct OrdersController {
         }
     }
 
-    func create(_ request: HTTPRequest) throws -> HTTPResponse {
+    func create(_ request: HTTPRequest, scope: String) throws -> HTTPResponse {
         let input = try CreateOrderInput.decode(request, rules: rules)
+        return try idempotency.respond(
+            to: request, scope: scope,
+            run: { link in try Self.answer { try service.create(input, linking: link) } },
+            resume: { _, orderID in try Self.answer { try service.resumeCreate(orderID: orderID) } }
+        )
+    }
+
+    /// The created order, or the 502 for a session Dintero would not open.
+    private static func answer(_ create: () throws -> Order) throws -> HTTPResponse {
         do {
-            return .json(try service.create(input).json(includeLinks: true))
+            return .json(try create().json(includeLinks: true))
         } catch OrderService.Failure.sessionFailed(let orderID, let reason) {
             throw Problem(
                 status: .badGateway,
                 title: "Payment provider unavailable",
                 detail: "The payment session could not be created: \(reason.summary). The order was not opened for payment; retry with a new request.",
+                extensions: [("order_id", .string(orderID))]
+            )
+        } catch OrderService.Failure.abandonedCreate(let orderID) {
+            throw Problem(
+                status: .badGateway,
+                title: "Payment provider unavailable",
+                detail: "The first attempt with this key was interrupted and the order was given up. The order was not opened for payment; retry with a new key.",
                 extensions: [("order_id", .string(orderID))]
             )
         }

@@ -3,7 +3,18 @@ import PaymentsDomain
 
 /// Card submission (form from the hosted page, or JSON) and the hosted card page.
 extension PaymentsController {
+    /// A card submission; with an `Idempotency-Key` (API clients; the hosted page sends none)
+    /// a repeat is answered from the first outcome, never charged twice. The key's scope is
+    /// the payment itself: the endpoint is public.
     func submitCard(_ request: HTTPRequest, transactionID: String) throws -> HTTPResponse {
+        try idempotency.respond(
+            to: request, scope: "card:\(transactionID)",
+            run: { _ in try processCard(request, transactionID: transactionID) },
+            resume: { _, _ in try processCard(request, transactionID: transactionID) }
+        )
+    }
+
+    private func processCard(_ request: HTTPRequest, transactionID: String) throws -> HTTPResponse {
         let isForm = request.mediaType == "application/x-www-form-urlencoded"
         let fields: [String: String]
         if isForm {

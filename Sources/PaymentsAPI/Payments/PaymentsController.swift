@@ -9,13 +9,15 @@ public struct PaymentsController {
     let store: PaymentStore
     let configuration: PaymentsConfiguration
     let keys: APIKeys
+    let idempotency: IdempotentExecution
 
     /// Creates the controller for one thread.
-    public init(service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration, keys: APIKeys) {
+    public init(service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration, keys: APIKeys, idempotency: IdempotencyService) {
         self.service = service
         self.store = store
         self.configuration = configuration
         self.keys = keys
+        self.idempotency = IdempotentExecution(service: idempotency, errors: PaymentsErrorRenderer())
     }
 
     static let notFound = "Payment details not found."
@@ -24,10 +26,7 @@ public struct PaymentsController {
     /// Adds the `/payments` route group to `router`.
     public func register(on router: inout Router) {
         router.group("/payments", errors: PaymentsErrorRenderer()) { group in
-            group.on("POST", "") { request, _ in
-                _ = try keys.authenticate(request)
-                return try create(request)
-            }
+            group.on("POST", "") { request, _ in try create(request, scope: try keys.authenticate(request)) }
             group.on("GET", "") { request, _ in
                 _ = try keys.authenticate(request)
                 return try list(request)
@@ -50,11 +49,19 @@ public struct PaymentsController {
 
     // MARK: - Merchant endpoints
 
-    func create(_ request: HTTPRequest) throws -> HTTPResponse {
-        let payment = try service.create(try CreatePaymentInput.decode(request))
-        return .json(.object([
-            ("transactionId", .string(payment.transactionID)),
-            ("url", .string(configuration.payURL(transactionID: payment.transactionID))),
+    func create(_ request: HTTPRequest, scope: String) throws -> HTTPResponse {
+        let input = try CreatePaymentInput.decode(request)
+        return try idempotency.respond(
+            to: request, scope: scope,
+            run: { link in created(try service.create(input, linking: link).transactionID) },
+            resume: { _, transactionID in created(transactionID) }
+        )
+    }
+
+    private func created(_ transactionID: String) -> HTTPResponse {
+        .json(.object([
+            ("transactionId", .string(transactionID)),
+            ("url", .string(configuration.payURL(transactionID: transactionID))),
         ]))
     }
 

@@ -51,6 +51,8 @@ public struct OrderService {
         case inconsistentStore(orderID: String)
         /// A return or callback named neither a transaction nor an error.
         case noOutcome
+        /// A resumed create whose order had already been given up (`SESSION_FAILED`).
+        case abandonedCreate(orderID: String)
     }
 
     let store: OrderStore
@@ -68,15 +70,46 @@ public struct OrderService {
         self.log = log
     }
 
-    /// Stores the order (`CREATED`), then creates its Checkout session and moves it to
-    /// `PENDING` with the payment link; a failed session leaves it `SESSION_FAILED`, never
-    /// `PENDING` without a link.
-    public func create(_ input: CreateOrderInput) throws -> Order {
+    /// Stores the order (`CREATED`, linked to `link` in the same transaction), then creates
+    /// its Checkout session and moves it to `PENDING` with the payment link; a failed session
+    /// leaves it `SESSION_FAILED`, never `PENDING` without a link.
+    public func create(_ input: CreateOrderInput, linking link: IdempotencyLink? = nil) throws -> Order {
         let now = clock.now().epochMilliseconds
         let id = UUID().uuidString.lowercased()
         let order = Order(id: id, createdAt: now, updatedAt: now, amount: input.amount, currency: input.currency, receipt: input.receipt, status: .created)
-        try store.insert(order)
+        try store.insert(order, linking: link)
+        return try openSession(for: order)
+    }
 
+    /// Finishes a create that was interrupted (a retry with the same idempotency key after a
+    /// crash): a `CREATED` order gets its session now; any other order is answered as it is.
+    public func resumeCreate(orderID: String) throws -> Order {
+        guard let order = try store.order(id: orderID) else { throw Failure.inconsistentStore(orderID: orderID) }
+        switch order.status {
+        case .created: return try openSession(for: order)
+        case .sessionFailed: throw Failure.abandonedCreate(orderID: orderID)
+        default: return order
+        }
+    }
+
+    /// Orders left in `CREATED` (their worker died, or Dintero hung past every timeout)
+    /// longer than `grace` seconds end as `SESSION_FAILED`: no shopper ever received their link.
+    /// Returns how many.
+    public func failInterruptedCreates(olderThan grace: Double) throws -> Int {
+        let now = clock.now().epochMilliseconds
+        var failed = 0
+        for order in try store.orders(in: .created, updatedBefore: now - Int64(grace * 1000), limit: 100) {
+            let result = try store.transition(OrderStatusChange(
+                orderID: order.id, status: .sessionFailed, verified: false, source: "sweeper",
+                detail: "create interrupted before the payment session was stored", at: now
+            ))
+            if case .changed = result { failed += 1 }
+        }
+        return failed
+    }
+
+    private func openSession(for order: Order) throws -> Order {
+        let id = order.id
         let session: CheckoutSession
         do {
             session = try gateway.createSession(SessionRequest(

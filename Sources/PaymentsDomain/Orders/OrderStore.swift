@@ -87,14 +87,22 @@ public enum OrderTransitionDecision: Sendable, Equatable {
 
 /// Order persistence. One instance per thread; implementations need not be thread-safe.
 public protocol OrderStore {
-    /// Stores a new order.
-    func insert(_ order: Order) throws
+    /// Stores a new order; with `link`, records it as the resource of that idempotency key in
+    /// the same transaction.
+    func insert(_ order: Order, linking link: IdempotencyLink?) throws
     /// The order with this id.
     func order(id: String) throws -> Order?
     /// Orders matching the query, newest first (creation time, then sequence).
     func orders(_ query: OrderListQuery) throws -> [Order]
+    /// Up to `limit` orders in `status` whose latest change is before `cutoff`, oldest first.
+    func orders(in status: OrderStatus, updatedBefore cutoff: Int64, limit: Int) throws -> [Order]
     /// Reads the order, asks ``OrderStatusChange/decide(for:)`` and stores the result, all in
     /// one write transaction, so concurrent redirect and callback requests for one order
     /// serialize and the second one sees the first one's result.
     func transition(_ change: OrderStatusChange) throws -> OrderTransition
+}
+
+extension OrderStore {
+    /// Stores a new order without an idempotency key.
+    public func insert(_ order: Order) throws { try insert(order, linking: nil) }
 }

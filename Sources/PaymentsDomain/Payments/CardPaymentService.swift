@@ -30,14 +30,14 @@ public struct CardPaymentService {
         self.log = log
     }
 
-    /// Stores a new payment waiting for card details.
-    public func create(_ input: CreatePaymentInput) throws -> Payment {
+    /// Stores a new payment waiting for card details (linked to `link` in the same transaction).
+    public func create(_ input: CreatePaymentInput, linking link: IdempotencyLink? = nil) throws -> Payment {
         let now = clock.now().epochMilliseconds
         let payment = Payment(
             transactionID: UUID().uuidString.lowercased(), reference: input.reference, amount: input.amount,
             returnURL: input.returnURL, state: .initial, createdAt: now, updatedAt: now
         )
-        try store.insert(payment)
+        try store.insert(payment, linking: link)
         return payment
     }
 

@@ -1,7 +1,8 @@
 /// Broker payment persistence. One instance per thread.
 public protocol PaymentStore {
-    /// Stores a new payment in `init`.
-    func insert(_ payment: Payment) throws
+    /// Stores a new payment in `init`; with `link`, records it as the resource of that
+    /// idempotency key in the same transaction.
+    func insert(_ payment: Payment, linking link: IdempotencyLink?) throws
     /// The payment with this transaction id.
     func payment(transactionID: String) throws -> Payment?
     /// Moves a payment from `from` to `to` if ``PaymentState/allows(_:)`` permits and it is
@@ -27,4 +28,9 @@ public struct PaymentChanges: Sendable {
         self.maskedCard = maskedCard
         self.errorReason = errorReason
     }
+}
+
+extension PaymentStore {
+    /// Stores a new payment without an idempotency key.
+    public func insert(_ payment: Payment) throws { try insert(payment, linking: nil) }
 }

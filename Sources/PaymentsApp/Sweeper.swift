@@ -1,0 +1,62 @@
+import Foundation
+import PaymentsDomain
+import PaymentsSQLite
+import ServiceSupport
+import SQLite
+
+/// The supervisor's background work, on its own thread so exactly one process does it:
+/// - payments left in `card` (a worker died during the provider call) → `ERROR`;
+/// - orders left in `CREATED` (a worker died, or Dintero hung, before the session was stored)
+///   → `SESSION_FAILED`, so no order stays half-created;
+/// - idempotency keys past their lifetime are purged.
+enum Sweeper {
+    static func start(configuration: ServiceConfiguration, log: Logger) {
+        let paymentGrace = configuration.payments.providerTimeout + 60
+        Thread.detachNewThread {
+            let connection: Connection
+            do {
+                connection = try Schema.open(path: configuration.databasePath)
+            } catch {
+                log.error("sweeper cannot open the database: \(error)")
+                return
+            }
+            let payments = CardPaymentService(store: SQLitePaymentStore(connection: connection), provider: NoProvider(), clock: SystemClock(), log: log)
+            let orders = OrderService(
+                store: SQLiteOrderStore(connection: connection), gateway: NoGateway(),
+                publicBaseURL: configuration.publicBaseURL, clock: SystemClock(), log: log
+            )
+            let keys = IdempotencyService(store: SQLiteIdempotencyStore(connection: connection), clock: SystemClock())
+            let jobs: [(String, () throws -> Int)] = [
+                ("payment(s) stuck in card moved to ERROR", { try payments.failInterrupted(olderThan: paymentGrace) }),
+                ("order(s) stuck in CREATED moved to SESSION_FAILED", { try orders.failInterruptedCreates(olderThan: configuration.staleCreateAfter) }),
+                ("expired idempotency key(s) purged", { try keys.purge(olderThan: configuration.idempotencyTTL) }),
+            ]
+            while true {
+                for (what, job) in jobs {
+                    // One failed sweep (a lock held past the busy timeout) must not end the sweeping.
+                    do {
+                        let count = try job()
+                        if count > 0 { log.warning("\(count) \(what)") }
+                    } catch {
+                        log.error("sweep failed (\(what)); retrying in \(configuration.sweepInterval) s: \(error)")
+                    }
+                }
+                Thread.sleep(forTimeInterval: configuration.sweepInterval)
+            }
+        }
+    }
+
+    /// The sweeper never charges a card.
+    private struct NoProvider: PaymentProvider {
+        func charge(_ charge: ProviderCharge) throws(ProviderError) -> ProviderOutcome {
+            throw ProviderError("the sweeper does not charge cards")
+        }
+    }
+
+    /// The sweeper never calls Dintero.
+    private struct NoGateway: PaymentGateway {
+        func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession { throw .unreachable("the sweeper does not call Dintero") }
+        func transaction(id: String) throws(DinteroError) -> DinteroTransaction? { throw .unreachable("the sweeper does not call Dintero") }
+        func session(id: String) throws(DinteroError) -> DinteroSession? { throw .unreachable("the sweeper does not call Dintero") }
+    }
+}

@@ -1,0 +1,150 @@
+import ServiceSupport
+
+/// A response kept for an idempotency key, replayed for a repeat of the request.
+public struct StoredResponse: Sendable, Equatable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    /// Extra headers worth replaying (`Location`, `Retry-After`), in order.
+    public var headers: [String: String]
+
+    /// Creates a stored response.
+    public init(status: Int, contentType: String, body: [UInt8], headers: [String: String] = [:]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
+}
+
+/// One idempotency key as stored.
+public struct IdempotencyRecord: Sendable, Equatable {
+    /// Whose key it is (the API key's scope) and the key itself.
+    public var scope: String
+    public var key: String
+    /// SHA-256 of method, path and body of the first request (never the body itself: a card
+    /// submission carries a CVC).
+    public var fingerprint: String
+    /// Who is executing the request (`host:pid`), nil once it finished.
+    public var owner: String?
+    /// When an unfinished request counts as abandoned, epoch milliseconds.
+    public var leaseUntil: Int64
+    /// What the request created (order or payment id), once it exists.
+    public var resourceID: String?
+    /// The final response, once there is one.
+    public var response: StoredResponse?
+    /// When the key was first used, epoch milliseconds (keys are purged after their lifetime).
+    public var createdAt: Int64
+
+    /// Creates a record.
+    public init(scope: String, key: String, fingerprint: String, owner: String?, leaseUntil: Int64, resourceID: String? = nil, response: StoredResponse? = nil, createdAt: Int64) {
+        self.scope = scope
+        self.key = key
+        self.fingerprint = fingerprint
+        self.owner = owner
+        self.leaseUntil = leaseUntil
+        self.resourceID = resourceID
+        self.response = response
+        self.createdAt = createdAt
+    }
+}
+
+/// A claimed key, handed to the store that inserts the created resource so the link between
+/// key and resource is written in the same transaction.
+public struct IdempotencyLink: Sendable, Equatable {
+    public var scope: String
+    public var key: String
+
+    /// Creates a link.
+    public init(scope: String, key: String) {
+        self.scope = scope
+        self.key = key
+    }
+}
+
+/// Idempotency-key persistence. One instance per thread.
+public protocol IdempotencyStore {
+    /// Inserts `record` unless the key exists; returns the existing record, or nil when the
+    /// insert happened (the caller now owns the key). One write transaction.
+    func claim(_ record: IdempotencyRecord) throws -> IdempotencyRecord?
+    /// Takes over an unfinished key from `previousOwner` (compare-and-set); false when someone
+    /// else took it or it finished meanwhile.
+    func takeOver(scope: String, key: String, from previousOwner: String?, to owner: String, leaseUntil: Int64) throws -> Bool
+    /// Records the final response and releases ownership.
+    func complete(scope: String, key: String, response: StoredResponse) throws
+    /// Gives up an unfinished key after an unexpected failure: forgotten when nothing was
+    /// created yet, otherwise left ownerless so a retry resumes what was created.
+    func release(scope: String, key: String, owner: String) throws
+    /// Deletes keys created before `cutoff`; returns how many.
+    func purge(createdBefore cutoff: Int64) throws -> Int
+}
+
+/// Stripe-style idempotency (the IETF `Idempotency-Key` draft): the first request's outcome
+/// is kept with the key and replayed for repeats; a different request under the same key,
+/// or a repeat while the first is still running, is refused.
+public struct IdempotencyService {
+    /// What to do with a request that carries a key.
+    public enum Decision: Sendable, Equatable {
+        /// A new key: run the request, linking what it creates to `link`.
+        case run(IdempotencyLink)
+        /// The first attempt died mid-way (its process is gone or its lease ran out): finish
+        /// it. `resourceID` is what it had created, if anything.
+        case resume(IdempotencyLink, resourceID: String?)
+        /// Answer with the stored response.
+        case replay(StoredResponse)
+        /// The key was used for a different request.
+        case mismatch
+        /// The first request with this key is still running.
+        case inFlight
+    }
+
+    let store: IdempotencyStore
+    let clock: WallClock
+    /// How long an unfinished request keeps its key before another may take it over.
+    let lease: Int64
+
+    /// Creates the service; `leaseSeconds` must exceed the slowest request.
+    public init(store: IdempotencyStore, clock: WallClock, leaseSeconds: Double = 120) {
+        self.store = store
+        self.clock = clock
+        lease = Int64(leaseSeconds * 1000)
+    }
+
+    /// SHA-256 over method, path and body, hex.
+    public static func fingerprint(method: String, path: String, body: [UInt8]) -> String {
+        var hasher = SHA256()
+        hasher.update(Array(method.utf8) + [0] + Array(path.utf8) + [0])
+        hasher.update(body)
+        return SHA256.hex(hasher.finalize())
+    }
+
+    /// Claims `key` for this process, or says why not.
+    public func begin(scope: String, key: String, fingerprint: String) throws -> Decision {
+        let now = clock.now().epochMilliseconds
+        let link = IdempotencyLink(scope: scope, key: key)
+        let mine = IdempotencyRecord(scope: scope, key: key, fingerprint: fingerprint, owner: ProcessIdentity.current, leaseUntil: now + lease, createdAt: now)
+        guard let existing = try store.claim(mine) else { return .run(link) }
+        guard existing.fingerprint == fingerprint else { return .mismatch }
+        if let response = existing.response { return .replay(response) }
+        let abandoned = existing.leaseUntil < now || !(existing.owner.map(ProcessIdentity.isAlive) ?? false)
+        guard abandoned, try store.takeOver(scope: scope, key: key, from: existing.owner, to: ProcessIdentity.current, leaseUntil: now + lease) else {
+            return .inFlight
+        }
+        return .resume(link, resourceID: existing.resourceID)
+    }
+
+    /// Keeps `response` for repeats.
+    public func complete(_ link: IdempotencyLink, with response: StoredResponse) throws {
+        try store.complete(scope: link.scope, key: link.key, response: response)
+    }
+
+    /// Gives the key up after a failure that changed nothing, so a retry runs afresh.
+    public func release(_ link: IdempotencyLink) throws {
+        try store.release(scope: link.scope, key: link.key, owner: ProcessIdentity.current)
+    }
+
+    /// Deletes keys older than `ttl` seconds; returns how many.
+    public func purge(olderThan ttl: Double) throws -> Int {
+        try store.purge(createdBefore: clock.now().epochMilliseconds - Int64(ttl * 1000))
+    }
+}
