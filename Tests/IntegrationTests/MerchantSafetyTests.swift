@@ -3,6 +3,7 @@ import Foundation
 import HTTPKit
 import ServiceSupport
 import SQLite
+import Synchronization
 import Testing
 import TestSupport
 
@@ -203,6 +204,71 @@ extension IntegrationSuite {
                 let log = try String(contentsOfFile: stack.path("payments-worker.log"), encoding: .utf8)
                 #expect(log.contains("db-internal-7.corp\\u{a}forged line"))
                 #expect(!log.contains("\nforged line"))
+            }
+        }
+
+        /// Reproducer 3 through nginx: the same Idempotency-Key while the first request runs is
+        /// 409; after the worker is SIGKILLed mid-create (client sees 503), the retry with the
+        /// same key completes that same order; a further repeat is replayed. One order in all.
+        @Test func anIdempotentCreateSurvivesAWorkerCrash() throws {
+            try StackHarness.withStack(workers: 1, threads: 4, workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "10", "PAYMENTS_API_KEY": "k-live"]) { stack, shop in
+                let http = shop.http.authorized("k-live")
+                try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":4000,"count":1}"#)
+                let body = #"{"amount": 4242, "currency": "NOK", "receipt": "crash"}"#
+                let headers: HTTPFields = ["Idempotency-Key": "crash-key-1"]
+                let first = Mutex<Int?>(nil)
+                Thread.detachNewThread {
+                    let response = try? http.postJSON("/orders", body, headers: headers)
+                    first.withLock { $0 = response?.status.code ?? -1 }
+                }
+                let db = try Connection(path: stack.databasePath)
+                #expect(shop.eventually(timeout: 5) { (try? db.queryOne("SELECT count(*) FROM orders WHERE status = 'CREATED'")?[0].int64) == 1 })
+
+                let busy = try http.postJSON("/orders", body, headers: headers)
+                #expect(busy.status == 409)
+                #expect(busy.header("Retry-After") == "1")
+
+                let supervisor = try #require(stack.pids["payments-worker"])
+                let workers = StackHarness.children(of: supervisor)
+                #expect(workers.count == 1)
+                for pid in workers { kill(pid, SIGKILL) }
+                #expect(shop.eventually(timeout: 10) { first.withLock { $0 } != nil })
+                #expect(first.withLock { $0 } == 503)
+                #expect(shop.eventually(timeout: 10) {
+                    let now = StackHarness.children(of: supervisor)
+                    return now.count == 1 && Set(now) != Set(workers)
+                })
+
+                let retry = try http.postJSON("/orders", body, headers: headers)
+                #expect(retry.status == 200)
+                #expect(retry.json["status"]?.stringValue == "PENDING")
+                #expect(retry.header("Idempotent-Replayed") == nil)
+                let stored = try #require(try db.queryOne("SELECT id FROM orders")?[0].string)
+                #expect(retry.json["id"]?.stringValue == stored)
+                let replay = try http.postJSON("/orders", body, headers: headers)
+                #expect(replay.header("Idempotent-Replayed") == "true")
+                #expect(replay.json == retry.json)
+                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == 1)
+            }
+        }
+
+        /// No orphans: a create interrupted by a crash, with no retry, is resolved by the
+        /// supervisor's sweeper within the configured time.
+        @Test func anInterruptedCreateIsSweptWithoutARetry() throws {
+            try StackHarness.withStack(workers: 1, threads: 2, workerEnvironment: [
+                "DINTERO_TIMEOUT_SECONDS": "10", "SWEEP_INTERVAL_SECONDS": "0.2", "STALE_CREATE_SECONDS": "1",
+            ]) { stack, shop in
+                try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":4000,"count":1}"#)
+                Thread.detachNewThread { _ = try? shop.http.postJSON("/orders", #"{"amount": 100, "currency": "NOK"}"#) }
+                let db = try Connection(path: stack.databasePath)
+                #expect(shop.eventually(timeout: 5) { (try? db.queryOne("SELECT count(*) FROM orders WHERE status = 'CREATED'")?[0].int64) == 1 })
+                let supervisor = try #require(stack.pids["payments-worker"])
+                for pid in StackHarness.children(of: supervisor) { kill(pid, SIGKILL) }
+                #expect(shop.eventually(timeout: 10) {
+                    (try? db.queryOne("SELECT status FROM orders")?[0].string) == "SESSION_FAILED"
+                })
+                let event = try db.queryOne("SELECT source, detail FROM order_events WHERE to_status = 'SESSION_FAILED'")
+                #expect(event?[0].string == "sweeper")
             }
         }
     }

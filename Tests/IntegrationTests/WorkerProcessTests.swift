@@ -40,10 +40,10 @@ extension IntegrationSuite {
         @Test func aCrashedWorkerIsReplaced() throws {
             try StackHarness.withStack(workers: 2, threads: 2) { stack, shop in
                 let supervisor = try #require(stack.pids["payments-worker"])
-                let children = Self.children(of: supervisor)
+                let children = StackHarness.children(of: supervisor)
                 #expect(children.count == 2)
                 kill(try #require(children.first), SIGKILL)
-                #expect(shop.eventually { Self.children(of: supervisor).count == 2 && Set(Self.children(of: supervisor)) != Set(children) })
+                #expect(shop.eventually { StackHarness.children(of: supervisor).count == 2 && Set(StackHarness.children(of: supervisor)) != Set(children) })
                 for _ in 0..<10 { #expect(try shop.http.get("\(stack.baseURL)/orders").status == 200) }
             }
         }
@@ -65,11 +65,6 @@ extension IntegrationSuite {
                 #expect(stack.waitForExit("payments-worker", timeout: 10) == 0)
                 #expect(!FileManager.default.fileExists(atPath: stack.path("worker.sock")))
             }
-        }
-
-        static func children(of pid: Int32) -> [Int32] {
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
-            return text.split(separator: " ").compactMap { Int32($0) }
         }
     }
 }
