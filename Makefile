@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian packages: nginx and the C libraries (libfcgi, SQLite) the workers link; sqlite3 and
-# curl for inspection; wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
-DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev sqlite3 curl ca-certificates
+# curl for inspection; python3 + python3-venv for the test virtualenv (schemathesis from PyPI,
+# `make test` only); wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
+DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev sqlite3 curl ca-certificates python3 python3-venv
 BENCH_PACKAGES := wrk apache2-utils gcc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: help deps build release run test unit-test integration-test bench clean
+.PHONY: help deps build release run test unit-test integration-test openapi-check bench clean
 
 help:
 	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
@@ -44,10 +45,15 @@ unit-test: build
 integration-test: build
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --filter IntegrationTests
 
-# One `swift test` run for both suites; the integration suite starts its own stacks on
-# free loopback ports with the debug binaries just built.
+# The OpenAPI document checked against a running stack (schemathesis, ~1 min), then one
+# `swift test` run for the unit and integration suites; both start their own stacks on free
+# loopback ports with the debug binaries just built.
 test: build
+	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
+
+openapi-check: build
+	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"
 
 bench: release
 	$(call install_missing,$(BENCH_PACKAGES))

@@ -36,7 +36,12 @@ let package = Package(
         .target(name: "PaymentsSQLite", dependencies: ["PaymentsDomain", "SQLite", "ServiceSupport"]),
 
         // Controllers: decode, call a domain service, encode. One route group per API.
-        .target(name: "PaymentsAPI", dependencies: ["PaymentsDomain", "HTTPKit", "ServiceSupport"]),
+        .target(
+            name: "PaymentsAPI",
+            dependencies: ["PaymentsDomain", "HTTPKit", "ServiceSupport"],
+            // The OpenAPI document is compiled into the binary: one source, nothing to deploy beside it.
+            resources: [.embedInCode("OpenAPI/openapi.json")]
+        ),
 
         // Composition root: configuration, supervisor and worker modes, sweepers.
         .target(name: "PaymentsApp", dependencies: [

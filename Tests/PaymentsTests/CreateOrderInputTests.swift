@@ -80,4 +80,14 @@ import Testing
         #expect(problem("")?.field == "body")
         #expect(problem(#"{"amount":1,"currency":"NOK"}"#, exceeds: true)?.status == 413)
     }
+
+    /// Lengths are code points, as JSON Schema counts maxLength: 255 combining sequences of
+    /// two code points each are 255 characters but 510 code points.
+    @Test func receiptLengthCountsCodePoints() {
+        let combined = String(repeating: "e\u{301}", count: 128)
+        #expect(combined.count == 128 && combined.unicodeScalars.count == 256)
+        #expect(problem(#"{"amount": 1, "currency": "NOK", "receipt": "\#(combined)"}"#)?.field == "receipt")
+        let fits = String(repeating: "e\u{301}", count: 127)
+        #expect(problem(#"{"amount": 1, "currency": "NOK", "receipt": "\#(fits)"}"#) == nil)
+    }
 }

@@ -39,7 +39,8 @@ extension CreateOrderInput {
             guard let text = receiptValue.stringValue else {
                 throw .invalidField("receipt", "receipt must be a string, got \(receiptValue.typeName).")
             }
-            guard text.count <= rules.maximumReceiptLength else {
+            // Counted in code points, as JSON Schema (and the OpenAPI document) counts maxLength.
+            guard text.unicodeScalars.count <= rules.maximumReceiptLength else {
                 throw .invalidField("receipt", "receipt must be at most \(rules.maximumReceiptLength) characters.")
             }
             guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

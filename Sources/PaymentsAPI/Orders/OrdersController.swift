@@ -30,6 +30,7 @@ public struct OrdersController {
                 _ = try keys.authenticate(request)
                 return try list(request)
             }
+            group.on("GET", "openapi.json") { _, _ in OpenAPIDocument.response }
             group.on("GET", ":id") { request, parameters in
                 _ = try keys.authenticate(request)
                 return try show(try parameters.require("id"))

@@ -12,7 +12,8 @@ extension CreatePaymentInput {
             return text
         }
         let reference = try string("reference")
-        guard !reference.isEmpty, reference.count <= 100,
+        // Counted in code points, as JSON Schema (and the OpenAPI document) counts maxLength.
+        guard !reference.isEmpty, reference.unicodeScalars.count <= 100,
               !reference.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalidField("reference", "reference must be 1 to 100 characters without control characters.")
         }

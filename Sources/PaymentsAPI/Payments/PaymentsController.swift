@@ -31,6 +31,7 @@ public struct PaymentsController {
                 _ = try keys.authenticate(request)
                 return try list(request)
             }
+            group.on("GET", "openapi.json") { _, _ in OpenAPIDocument.response }
             group.on("GET", ":txid") { request, parameters in
                 _ = try keys.authenticate(request)
                 return try outcome(try parameters.require("txid"))
