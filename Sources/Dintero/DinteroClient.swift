@@ -45,31 +45,24 @@ public final class DinteroClient: PaymentGateway {
     }
 
     public func transaction(id: String) throws(DinteroError) -> DinteroTransaction? {
-        let response = try authorized(
-            method: "GET",
-            url: "\(configuration.checkoutBaseURL)/v1/transactions/\(FormEncoding.percentEncode(id))",
-            body: nil
-        )
-        if response.status == 404 { return nil }
-        guard response.status.isSuccess else { throw Self.failure(response) }
-        guard let transaction = DinteroTransaction(json: try Self.json(response)) else {
-            throw .invalidResponse("transaction without id, status, amount or currency")
-        }
-        return transaction
+        try fetch("/v1/transactions/", id, as: "transaction without id, status, amount or currency", DinteroTransaction.init(json:))
     }
 
     public func session(id: String) throws(DinteroError) -> DinteroSession? {
+        try fetch("/v1/sessions/", id, as: "session without id", DinteroSession.init(json:))
+    }
+
+    /// `GET {checkout}{path}{id}`: nil on 404, the decoded document on 2xx.
+    private func fetch<T>(_ path: String, _ id: String, as missing: String, _ decode: (JSONValue) -> T?) throws(DinteroError) -> T? {
         let response = try authorized(
             method: "GET",
-            url: "\(configuration.checkoutBaseURL)/v1/sessions/\(FormEncoding.percentEncode(id))",
+            url: "\(configuration.checkoutBaseURL)\(path)\(FormEncoding.percentEncode(id))",
             body: nil
         )
         if response.status == 404 { return nil }
         guard response.status.isSuccess else { throw Self.failure(response) }
-        guard let session = DinteroSession(json: try Self.json(response)) else {
-            throw .invalidResponse("session without id")
-        }
-        return session
+        guard let value = decode(try Self.json(response)) else { throw .invalidResponse(missing) }
+        return value
     }
 
     /// Sends a call with a bearer token; on 401 refreshes the token once and retries.

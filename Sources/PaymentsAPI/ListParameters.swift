@@ -23,6 +23,21 @@ enum ListParameters {
         }
     }
 
+    /// Reads the parameters every list shares (`minAmount`, `maxAmount`, `minDate`, `maxDate`,
+    /// `limit`, `cursor`) into `query`; false for a name that is not one of them.
+    static func readShared<Query: PagedListQuery>(_ name: String, _ value: String, into query: inout Query, amountUnit: String) throws(Problem) -> Bool {
+        switch name {
+        case "minAmount": query.minAmount = try amount(name, value, unit: amountUnit)
+        case "maxAmount": query.maxAmount = try amount(name, value, unit: amountUnit)
+        case "minDate": query.minDate = try date(name, value, endOfDay: false)
+        case "maxDate": query.maxDate = try date(name, value, endOfDay: true)
+        case "limit": query.limit = try limit(value)
+        case "cursor": query.after = try cursor(value)
+        default: return false
+        }
+        return true
+    }
+
     /// `limit`: digits only, 1 to ``maximumLimit``.
     static func limit(_ text: String) throws(Problem) -> Int {
         guard CardDetails.isDigits(text), text.count <= 4, let value = Int(text), (1...maximumLimit).contains(value) else {
@@ -58,11 +73,11 @@ enum ListParameters {
     }
 
     /// Refuses ranges whose lower bound is above the upper one.
-    static func checkRanges(minAmount: Int64?, maxAmount: Int64?, minDate: Int64?, maxDate: Int64?) throws(Problem) {
-        if let min = minAmount, let max = maxAmount, min > max {
+    static func checkRanges<Query: PagedListQuery>(_ query: Query) throws(Problem) {
+        if let min = query.minAmount, let max = query.maxAmount, min > max {
             throw .invalidField("minAmount", "minAmount must not be greater than maxAmount.")
         }
-        if let min = minDate, let max = maxDate, min > max {
+        if let min = query.minDate, let max = query.maxDate, min > max {
             throw .invalidField("minDate", "minDate must not be after maxDate.")
         }
     }
@@ -75,3 +90,16 @@ enum ListParameters {
         headers.append("Link", "<\(path)?\(FormEncoding.encode(items))>; rel=\"next\"")
     }
 }
+
+/// The fields both list queries share, so one parser reads them.
+protocol PagedListQuery {
+    var minAmount: Int64? { get set }
+    var maxAmount: Int64? { get set }
+    var minDate: Int64? { get set }
+    var maxDate: Int64? { get set }
+    var limit: Int { get set }
+    var after: ListCursor? { get set }
+}
+
+extension OrderListQuery: PagedListQuery {}
+extension PaymentListQuery: PagedListQuery {}

@@ -33,29 +33,19 @@ public final class SQLiteOrderStore: OrderStore {
     }
 
     public func orders(_ query: OrderListQuery) throws -> [Order] {
-        var conditions: [String] = []
-        var parameters: [SQLiteValue] = []
-        func add(_ condition: String, _ value: SQLiteValue) {
-            conditions.append(condition)
-            parameters.append(value)
-        }
-        if let status = query.status { add("status = ?", .text(status.rawValue)) }
-        if let currency = query.currency { add("currency = ?", .text(currency)) }
-        if let receipt = query.receipt { add("receipt = ?", .text(receipt)) }
-        if let min = query.minAmount { add("amount >= ?", .integer(min)) }
-        if let max = query.maxAmount { add("amount <= ?", .integer(max)) }
-        if let min = query.minDate { add("created_at >= ?", .integer(min)) }
-        if let max = query.maxDate { add("created_at <= ?", .integer(max)) }
-        if let after = query.after {
-            conditions.append("(created_at, rowid) < (?, ?)")
-            parameters.append(contentsOf: [.integer(after.timestamp), .integer(after.sequence)])
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        parameters.append(.integer(Int64(query.limit)))
+        var filter = SQLFilter()
+        filter.add("status = ?", query.status.map { .text($0.rawValue) })
+        filter.add("currency = ?", query.currency.map(SQLiteValue.text))
+        filter.add("receipt = ?", query.receipt.map(SQLiteValue.text))
+        filter.add("amount >= ?", query.minAmount.map(SQLiteValue.integer))
+        filter.add("amount <= ?", query.maxAmount.map(SQLiteValue.integer))
+        filter.add("created_at >= ?", query.minDate.map(SQLiteValue.integer))
+        filter.add("created_at <= ?", query.maxDate.map(SQLiteValue.integer))
+        filter.add("(created_at, rowid) < (?, ?)", query.after.map { .integer($0.timestamp) }, query.after.map { .integer($0.sequence) })
         return try connection.read { db in
             try db.query(
-                "SELECT \(Self.columns) FROM orders \(filter) ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                parameters
+                "SELECT \(Self.columns) FROM orders \(filter.clause) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                filter.parameters + [.integer(Int64(query.limit))]
             ).map(Self.order)
         }
     }

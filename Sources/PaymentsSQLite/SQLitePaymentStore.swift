@@ -44,27 +44,17 @@ public final class SQLitePaymentStore: PaymentStore {
     }
 
     public func payments(_ query: PaymentListQuery) throws -> [Payment] {
-        var conditions: [String] = []
-        var parameters: [SQLiteValue] = []
-        func add(_ condition: String, _ value: SQLiteValue) {
-            conditions.append(condition)
-            parameters.append(value)
-        }
-        if let state = query.state { add("state = ?", .text(state.rawValue)) }
-        if let min = query.minAmount { add("amount >= ?", .integer(min)) }
-        if let max = query.maxAmount { add("amount <= ?", .integer(max)) }
-        if let min = query.minDate { add("updated_at >= ?", .integer(min)) }
-        if let max = query.maxDate { add("updated_at <= ?", .integer(max)) }
-        if let after = query.after {
-            conditions.append("(updated_at, seq) < (?, ?)")
-            parameters.append(contentsOf: [.integer(after.timestamp), .integer(after.sequence)])
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        parameters.append(.integer(Int64(query.limit)))
+        var filter = SQLFilter()
+        filter.add("state = ?", query.state.map { .text($0.rawValue) })
+        filter.add("amount >= ?", query.minAmount.map(SQLiteValue.integer))
+        filter.add("amount <= ?", query.maxAmount.map(SQLiteValue.integer))
+        filter.add("updated_at >= ?", query.minDate.map(SQLiteValue.integer))
+        filter.add("updated_at <= ?", query.maxDate.map(SQLiteValue.integer))
+        filter.add("(updated_at, seq) < (?, ?)", query.after.map { .integer($0.timestamp) }, query.after.map { .integer($0.sequence) })
         return try connection.read { db in
             try db.query(
-                "SELECT \(Self.columns) FROM payments \(filter) ORDER BY updated_at DESC, seq DESC LIMIT ?",
-                parameters
+                "SELECT \(Self.columns) FROM payments \(filter.clause) ORDER BY updated_at DESC, seq DESC LIMIT ?",
+                filter.parameters + [.integer(Int64(query.limit))]
             ).map(Self.payment)
         }
     }

@@ -8,6 +8,7 @@ extension OrderListQuery {
     static func decode(_ request: HTTPRequest) throws(Problem) -> OrderListQuery {
         var query = OrderListQuery(limit: ListParameters.defaultLimit)
         try ListParameters.each(request, known: parameters) { name, value throws(Problem) in
+            if try ListParameters.readShared(name, value, into: &query, amountUnit: "minor units") { return }
             switch name {
             case "status":
                 guard let status = OrderStatus(rawValue: value.uppercased()) else {
@@ -19,16 +20,10 @@ extension OrderListQuery {
                     throw .invalidField(name, "currency must be a 3-letter upper-case ISO 4217 code such as NOK.")
                 }
                 query.currency = value
-            case "receipt": query.receipt = value
-            case "minAmount": query.minAmount = try ListParameters.amount(name, value, unit: "minor units")
-            case "maxAmount": query.maxAmount = try ListParameters.amount(name, value, unit: "minor units")
-            case "minDate": query.minDate = try ListParameters.date(name, value, endOfDay: false)
-            case "maxDate": query.maxDate = try ListParameters.date(name, value, endOfDay: true)
-            case "limit": query.limit = try ListParameters.limit(value)
-            default: query.after = try ListParameters.cursor(value)
+            default: query.receipt = value  // receipt
             }
         }
-        try ListParameters.checkRanges(minAmount: query.minAmount, maxAmount: query.maxAmount, minDate: query.minDate, maxDate: query.maxDate)
+        try ListParameters.checkRanges(query)
         return query
     }
 }
