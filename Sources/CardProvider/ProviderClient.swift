@@ -7,13 +7,15 @@ public struct ProviderClient: PaymentProvider {
     let baseURL: String
     let apiKey: String?
     let timeout: Double
+    let currency: String
     let transport: HTTPTransport
 
-    /// Creates a client.
-    public init(baseURL: String, apiKey: String?, timeout: Double, transport: HTTPTransport) {
+    /// Creates a client charging in `currency` (ISO 4217).
+    public init(baseURL: String, apiKey: String?, timeout: Double, currency: String = "GBP", transport: HTTPTransport) {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.timeout = timeout
+        self.currency = currency
         self.transport = transport
     }
 
@@ -21,7 +23,7 @@ public struct ProviderClient: PaymentProvider {
         let body: JSONValue = .object([
             ("reference", .string(charge.reference)),
             ("amount", .int(charge.amount)),
-            ("currency", .string("GBP")),
+            ("currency", .string(currency)),
             ("card", .object([
                 ("number", .string(charge.card.number)),
                 ("cvc", .string(charge.card.cvc)),

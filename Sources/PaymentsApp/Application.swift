@@ -23,14 +23,16 @@ public enum Application {
             store: orders,
             rules: configuration.orderRules,
             keys: configuration.apiKeys,
-            idempotency: idempotencyService
+            idempotency: idempotencyService,
+            branding: configuration.branding
         ).register(on: &router)
         PaymentsController(
             service: CardPaymentService(store: payments, provider: provider, clock: clock, log: log),
             store: payments,
             configuration: configuration.payments,
             keys: configuration.apiKeys,
-            idempotency: idempotencyService
+            idempotency: idempotencyService,
+            branding: configuration.branding
         ).register(on: &router)
         return router
     }

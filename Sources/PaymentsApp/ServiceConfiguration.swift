@@ -19,6 +19,8 @@ public struct ServiceConfiguration: Sendable {
     public var payments: PaymentsConfiguration
     /// Keys for the merchant endpoints of both APIs (`PAYMENTS_API_KEY(_FILE)`, comma-separated).
     public var apiKeys: APIKeys
+    /// The merchant's name and shop URL on shopper pages (`MERCHANT_NAME`, `SHOP_URL`).
+    public var branding: ShopBranding
     /// How long idempotency keys are kept, seconds (`IDEMPOTENCY_TTL_SECONDS`, default 24 h).
     public var idempotencyTTL: Double
     /// How often the supervisor's sweeper runs, seconds (`SWEEP_INTERVAL_SECONDS`, default 30).
@@ -49,6 +51,10 @@ public struct ServiceConfiguration: Sendable {
             maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024)),
             payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL),
             apiKeys: APIKeys(list: try environment.secret("PAYMENTS_API_KEY")),
+            branding: ShopBranding(
+                merchantName: environment.string("MERCHANT_NAME"),
+                shopURL: try environment.string("SHOP_URL").map { _ in try environment.baseURL("SHOP_URL", default: "") }
+            ),
             idempotencyTTL: try environment.seconds("IDEMPOTENCY_TTL_SECONDS", default: 86_400, in: 60...(30 * 86_400)),
             sweepInterval: try environment.seconds("SWEEP_INTERVAL_SECONDS", default: 30, in: 0.1...3_600),
             staleCreateAfter: try environment.seconds("STALE_CREATE_SECONDS", default: 3 * dintero.timeout + 30, in: 1...86_400)

@@ -25,6 +25,7 @@ enum Worker {
             baseURL: configuration.payments.providerURL,
             apiKey: configuration.payments.providerAPIKey,
             timeout: configuration.payments.providerTimeout,
+            currency: configuration.payments.currency,
             transport: transport
         )
         try FastCGIServer.serve(

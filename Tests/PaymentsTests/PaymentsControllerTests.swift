@@ -220,3 +220,73 @@ import Testing
         #expect(submit(router, id).status == 200)
     }
 }
+
+/// The hosted card page as a shopper meets it (issue 8): field-level errors, kept values,
+/// spaced numbers, the payment's currency, and a CSP that lets the form reach the returnUrl.
+@Suite struct CardPageTests {
+    let connection: Connection
+    let router: Router
+
+    init() throws {
+        connection = try temporaryDatabase()
+        var configuration = try ServiceConfiguration.from(Environment(["MERCHANT_NAME": "Bits & Bobs", "PAYMENTS_CURRENCY": "EUR"]))
+        configuration.orderRules = CreateOrderInput.Rules()
+        router = Application.router(
+            configuration: configuration, orders: SQLiteOrderStore(connection: connection), gateway: FakeGateway(),
+            payments: SQLitePaymentStore(connection: connection), idempotency: SQLiteIdempotencyStore(connection: connection),
+            provider: FakeProvider(), log: testLog
+        )
+    }
+
+    func newPayment(returnURL: String = "http://127.0.0.1:9911/shop/return?o=1") throws -> String {
+        let response = router.respond(to: jsonRequest("POST", "/payments", body: #"{"reference": "R-1", "amount": "1234", "returnUrl": "\#(returnURL)"}"#))
+        return try #require(try parse(response)["transactionId"]?.stringValue)
+    }
+
+    func submit(_ id: String, _ form: String) -> HTTPResponse {
+        router.respond(to: jsonRequest("POST", "/payments/\(id)/card", body: form, contentType: "application/x-www-form-urlencoded"))
+    }
+
+    @Test func theFormMayPostToTheReturnOriginAndNothingElse() throws {
+        let page = router.respond(to: jsonRequest("GET", "/payments/\(try newPayment())/pay", body: nil, contentType: nil))
+        let csp = try #require(page.header("Content-Security-Policy"))
+        #expect(csp.contains("form-action 'self' http://127.0.0.1:9911;"))
+        #expect(csp.contains("default-src 'none'"))
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(html.contains("Pay Bits &amp; Bobs"))
+        #expect(html.contains("€12.34"))
+        #expect(!html.contains("£"))
+        #expect(html.contains("novalidate"))
+    }
+
+    @Test func errorsSitNextToTheirFieldAndValuesAreKeptButTheCVC() throws {
+        let id = try newPayment()
+        let page = submit(id, "cardno=4242+4242+4242+4242&cvc=12&enddate=12%2F39")
+        #expect(page.status == 200)
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(html.contains(#"id="cvc" name="cvc" value="" aria-invalid="true" aria-describedby="cvc-error""#))
+        #expect(html.contains(#"<p class="error" id="cvc-error">Enter the 3 or 4 digits of the security code.</p>"#))
+        #expect(html.contains(#"name="cardno" value="4242 4242 4242 4242""#))
+        #expect(!html.contains(#"aria-describedby="cardno-error""#))
+        #expect(html.contains(#"name="enddate" value="12/39""#))
+        #expect(!html.contains("value=\"12\""))
+        let luhn = String(decoding: submit(id, "cardno=4242-4242-4242-4241&cvc=123&enddate=01%2F20").body, as: UTF8.self)
+        #expect(luhn.contains(#"id="cardno-error""#) && luhn.contains(#"id="enddate-error""#) && !luhn.contains(#"id="cvc-error""#))
+    }
+
+    @Test func spacesAndDashesInTheNumberAreAccepted() throws {
+        let spaced = submit(try newPayment(), "cardno=4242+4242+4242+4242&cvc=123&enddate=12%2F39")
+        #expect(spaced.status == 303)
+        #expect(spaced.header("Location") == "http://127.0.0.1:9911/shop/return?o=1")
+        #expect(submit(try newPayment(), "cardno=4242-4242-4242-4242&cvc=123&enddate=12%2F39").status == 303)
+        let stored = try connection.query("SELECT card_masked FROM payments WHERE card_masked IS NOT NULL").compactMap { $0[0].string }
+        #expect(stored == ["424242******4242", "424242******4242"])
+    }
+
+    @Test func terminalPagesLeadBackToTheShop() throws {
+        let id = try newPayment()
+        _ = submit(id, "cardno=4242424242424242&cvc=123&enddate=12%2F39")
+        let closed = String(decoding: router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil)).body, as: UTF8.self)
+        #expect(closed.contains(#"href="http://127.0.0.1:9911/shop/return?o=1">Back to Bits &amp; Bobs</a>"#))
+    }
+}

@@ -22,9 +22,14 @@ extension OrdersController {
         }
         guard let outcome = verified else {
             let problem = Problem.notFound("No order with id \(orderID).")
-            return wantsJSON ? problem.response : HTML.page(title: "Order not found", message: "We could not find this order.", status: .notFound)
+            return wantsJSON ? problem.response : ShopperPage.render(
+                title: "Order not found",
+                lead: "We could not find this order. Check the link, or contact \(branding.shopName).",
+                body: ShopperPage.link("Back to \(branding.shopName)", to: branding.shopURL),
+                status: .notFound
+            )
         }
-        return wantsJSON ? Self.json(outcome) : Self.page(outcome)
+        return wantsJSON ? Self.json(outcome) : page(outcome)
     }
 
     /// Dintero ids (`T12345678.4XxkJ…`) are short runs of these characters; anything else is
@@ -69,12 +74,35 @@ extension OrdersController {
         ]), status: message.status)
     }
 
-    static func page(_ outcome: OrderService.ReturnOutcome) -> HTTPResponse {
-        let message = message(outcome)
-        return HTML.page(
-            title: message.title,
-            message: "\(message.text) Order \(outcome.order.id): \(outcome.order.status.rawValue).",
-            status: message.status
-        )
+    func page(_ outcome: OrderService.ReturnOutcome) -> HTTPResponse {
+        let message = Self.message(outcome)
+        let order = outcome.order
+        let details = """
+            <dl>
+            <dt>Order</dt><dd>\(HTML.escape(order.receipt ?? order.id))</dd>
+            <dt>Amount</dt><dd>\(HTML.escape(MoneyFormat.format(minorUnits: order.amount, currency: order.currency)))</dd>
+            <dt>Status</dt><dd>\(HTML.escape(Self.statusSentence(order.status)))</dd>
+            </dl>
+            \(order.receipt == nil ? "" : "<p>Order number \(HTML.escape(order.id)).</p>")
+            \(ShopperPage.link("Back to \(branding.shopName)", to: branding.shopURL))
+            """
+        return ShopperPage.render(title: message.title, lead: message.text, body: details, status: message.status)
+    }
+
+    /// The order's status as a shopper would say it.
+    static func statusSentence(_ status: OrderStatus) -> String {
+        switch status {
+        case .created, .pending: return "Waiting for payment"
+        case .sessionFailed: return "Could not be opened for payment"
+        case .cancelled: return "Cancelled, nothing was charged"
+        case .onHold: return "Paid, under review"
+        case .authorized: return "Paid"
+        case .partiallyCaptured, .captured: return "Paid and being shipped"
+        case .partiallyRefunded: return "Partly refunded"
+        case .refunded: return "Refunded"
+        case .authorizationVoided: return "Payment released, nothing was charged"
+        case .failed: return "Payment failed, nothing was charged"
+        case .declined: return "Payment declined, nothing was charged"
+        }
     }
 }

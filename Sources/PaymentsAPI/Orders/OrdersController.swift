@@ -10,14 +10,19 @@ public struct OrdersController {
     let rules: CreateOrderInput.Rules
     let keys: APIKeys
     let idempotency: IdempotentExecution
+    let branding: ShopBranding
 
     /// Creates the controller for one thread.
-    public init(service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys, idempotency: IdempotencyService) {
+    public init(
+        service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys,
+        idempotency: IdempotencyService, branding: ShopBranding = ShopBranding()
+    ) {
         self.service = service
         self.store = store
         self.rules = rules
         self.keys = keys
         self.idempotency = IdempotentExecution(service: idempotency, errors: ProblemRenderer())
+        self.branding = branding
     }
 
     /// Adds the `/orders` route group to `router`.

@@ -11,12 +11,14 @@ public struct PaymentsConfiguration: Sendable {
     public var providerAPIKey: String?
     /// Timeout of a provider call, seconds.
     public var providerTimeout: Double
+    /// The ISO 4217 currency of broker amounts (`PAYMENTS_CURRENCY`; the contract's pence: GBP).
+    public var currency: String
 
     /// The placeholder in ``payPath``.
     public static let placeholder = "{TXID}"
 
     /// Creates a configuration; `payPath` must contain `{TXID}`.
-    public init(payPath: String, providerURL: String, providerAPIKey: String?, providerTimeout: Double) throws {
+    public init(payPath: String, providerURL: String, providerAPIKey: String?, providerTimeout: Double, currency: String = "GBP") throws {
         guard payPath.contains(Self.placeholder) else {
             throw ConfigurationError("PAY_PATH must contain \(Self.placeholder) (replaced by the transaction id), got \"\(payPath)\"")
         }
@@ -24,6 +26,7 @@ public struct PaymentsConfiguration: Sendable {
         self.providerURL = providerURL
         self.providerAPIKey = providerAPIKey
         self.providerTimeout = providerTimeout
+        self.currency = currency
     }
 
     /// The pay URL of a transaction.

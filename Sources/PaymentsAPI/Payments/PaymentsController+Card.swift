@@ -28,19 +28,21 @@ extension PaymentsController {
                 if let text = member.1.stringValue { result[member.0] = text }
             }
         }
-        switch try service.submitCard(transactionID: transactionID, number: fields["cardno"], cvc: fields["cvc"], expiry: fields["enddate"]) {
+        // The hosted form accepts the number as people type it: "4242 4242 4242 4242".
+        let number = isForm ? fields["cardno"].map { $0.filter { $0 != " " && $0 != "-" } } : fields["cardno"]
+        switch try service.submitCard(transactionID: transactionID, number: number, cvc: fields["cvc"], expiry: fields["enddate"]) {
         case .notFound:
-            return isForm ? CardPage.missing() : Self.message(Self.notFound, status: .notFound)
+            return isForm ? cardPage.missing() : Self.message(Self.notFound, status: .notFound)
         case .notAwaitingCard(let payment, let raced):
-            if isForm { return CardPage.closed(payment) }
+            if isForm { return cardPage.closed(payment) }
             return Self.message(
                 raced ? "Payment is not awaiting card details; it is already being processed."
                       : "Payment is not awaiting card details; its state is \(payment.state.rawValue).",
                 status: .conflict
             )
-        case .invalidCard(let payment):
+        case .invalidCard(let payment, let problems):
             return isForm
-                ? CardPage.form(payment, error: Self.invalidCard)
+                ? cardPage.form(payment, entered: CardPage.Entered(number: fields["cardno"] ?? "", expiry: fields["enddate"] ?? ""), problems: problems)
                 : .json(.object([("url", .string(payment.returnURL)), ("error", .string(Self.invalidCard))]))
         case .processed(let payment, _):
             return isForm ? .redirect(to: payment.returnURL, status: .seeOther) : .json(.object([("url", .string(payment.returnURL))]))
@@ -48,8 +50,8 @@ extension PaymentsController {
     }
 
     func cardPage(transactionID: String) throws -> HTTPResponse {
-        guard let payment = try store.payment(transactionID: transactionID) else { return CardPage.missing() }
-        guard payment.state == .initial else { return CardPage.closed(payment) }
-        return CardPage.form(payment, error: nil)
+        guard let payment = try store.payment(transactionID: transactionID) else { return cardPage.missing() }
+        guard payment.state == .initial else { return cardPage.closed(payment) }
+        return cardPage.form(payment)
     }
 }

@@ -10,14 +10,19 @@ public struct PaymentsController {
     let configuration: PaymentsConfiguration
     let keys: APIKeys
     let idempotency: IdempotentExecution
+    let cardPage: CardPage
 
     /// Creates the controller for one thread.
-    public init(service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration, keys: APIKeys, idempotency: IdempotencyService) {
+    public init(
+        service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration, keys: APIKeys,
+        idempotency: IdempotencyService, branding: ShopBranding = ShopBranding()
+    ) {
         self.service = service
         self.store = store
         self.configuration = configuration
         self.keys = keys
         self.idempotency = IdempotentExecution(service: idempotency, errors: PaymentsErrorRenderer())
+        cardPage = CardPage(configuration: configuration, branding: branding)
     }
 
     static let notFound = "Payment details not found."

@@ -18,6 +18,31 @@ public struct CardDetails: Sendable {
         self.expiry = expiry
     }
 
+    /// A field of the card form.
+    public enum Field: String, Sendable, CaseIterable {
+        case number = "cardno", expiry = "enddate", cvc
+    }
+
+    /// What is wrong with each invalid field, in words a shopper understands; empty when the
+    /// details are valid (then ``init(number:cvc:expiry:now:)`` succeeds).
+    public static func problems(number: String?, cvc: String?, expiry: String?, now: Date) -> [Field: String] {
+        var problems: [Field: String] = [:]
+        if let number, isDigits(number), [13, 15, 16].contains(number.count) {
+            if !luhnValid(number) { problems[.number] = "This card number is not valid; please check it." }
+        } else {
+            problems[.number] = "Enter the 13, 15 or 16 digits of the card number."
+        }
+        if let expiry, expiry.count == 5, expiry.split(separator: "/").count == 2 {
+            if !expiryValid(expiry, now: now) { problems[.expiry] = "This card has expired or the month is not 01–12." }
+        } else {
+            problems[.expiry] = "Enter the expiry date as MM/YY."
+        }
+        if !(cvc.map { isDigits($0) && (3...4).contains($0.count) } ?? false) {
+            problems[.cvc] = "Enter the 3 or 4 digits of the security code."
+        }
+        return problems
+    }
+
     /// First 6 and last 4 digits, the rest replaced by `*`.
     public var masked: String {
         String(number.prefix(6)) + String(repeating: "*", count: number.count - 10) + String(number.suffix(4))

@@ -11,8 +11,8 @@ public struct CardPaymentService {
         /// The payment is not waiting for a card (already submitted, or another submission
         /// won the race just now).
         case notAwaitingCard(Payment, raced: Bool)
-        /// The card details are invalid; nothing changed.
-        case invalidCard(Payment)
+        /// The card details are invalid (what is wrong, by field); nothing changed.
+        case invalidCard(Payment, [CardDetails.Field: String])
         /// The provider was asked; the payment ended in `state`.
         case processed(Payment, PaymentState)
     }
@@ -47,7 +47,7 @@ public struct CardPaymentService {
         guard let payment = try store.payment(transactionID: transactionID) else { return .notFound }
         guard payment.state == .initial else { return .notAwaitingCard(payment, raced: false) }
         guard let card = CardDetails(number: number, cvc: cvc, expiry: expiry, now: clock.now()) else {
-            return .invalidCard(payment)
+            return .invalidCard(payment, CardDetails.problems(number: number, cvc: cvc, expiry: expiry, now: clock.now()))
         }
         guard let claimed = try store.transition(
             transactionID: transactionID, from: .initial, to: .card,
