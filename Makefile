@@ -6,11 +6,13 @@ SHELL := /bin/bash
 # curl for inspection; python3 + python3-venv for the test virtualenv (schemathesis from PyPI,
 # `make test` only); wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
 DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev sqlite3 curl ca-certificates python3 python3-venv
+# `make test` only: the browser the shopper-page tests drive, and a font for its pages.
+TEST_PACKAGES := chromium fonts-dejavu-core
 BENCH_PACKAGES := wrk apache2-utils gcc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: help deps build release run test unit-test integration-test openapi-check bench clean
+.PHONY: help deps build release run test unit-test integration-test openapi-check browser-test bench clean
 
 help:
 	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
@@ -45,12 +47,18 @@ unit-test: build
 integration-test: build
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --filter IntegrationTests
 
-# The OpenAPI document checked against a running stack (schemathesis, ~1 min), then one
-# `swift test` run for the unit and integration suites; both start their own stacks on free
-# loopback ports with the debug binaries just built.
+# The OpenAPI document checked against a running stack (schemathesis, ~1 min), the shopper
+# pages in headless Chromium (~15 s), then one `swift test` run for the unit and integration
+# suites; each starts its own stacks on free loopback ports with the debug binaries just built.
 test: build
+	$(call install_missing,$(TEST_PACKAGES))
 	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"
+	bash Tests/Browser/run.sh "$$($(SWIFT) build --show-bin-path)"
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
+
+browser-test: build
+	$(call install_missing,$(TEST_PACKAGES))
+	bash Tests/Browser/run.sh "$$($(SWIFT) build --show-bin-path)"
 
 openapi-check: build
 	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"

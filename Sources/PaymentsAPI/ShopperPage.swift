@@ -37,7 +37,7 @@ enum ShopperPage {
             input{display:block;width:100%;min-height:48px;font-size:16px;padding:.5rem .75rem;border:1px solid #767676;border-radius:6px}
             input[aria-invalid=true]{border:2px solid #b00020}
             .error{color:#b00020;margin:.25rem 0 0}
-            button,.button{display:block;width:100%;min-height:48px;margin-top:1.5rem;font-size:1rem;font-weight:600;border:0;border-radius:6px;background:#1a56db;color:#fff;text-align:center;text-decoration:none;line-height:48px;cursor:pointer}
+            button,.button{display:flex;align-items:center;justify-content:center;width:100%;min-height:48px;margin-top:1.5rem;padding:.5rem 1rem;font-size:1rem;font-weight:600;line-height:1.3;border:0;border-radius:6px;background:#1a56db;color:#fff;text-align:center;text-decoration:none;cursor:pointer}
             .secondary{background:#eef2ff;color:#1a56db}
             dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:1rem 0}
             dt{color:#555}dd{margin:0;overflow-wrap:anywhere}

@@ -46,6 +46,7 @@ public struct HTTPStatus: Hashable, Sendable, ExpressibleByIntegerLiteral, Custo
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
         case 409: return "Conflict"
+        case 410: return "Gone"
         case 413: return "Payload Too Large"
         case 415: return "Unsupported Media Type"
         case 422: return "Unprocessable Content"
