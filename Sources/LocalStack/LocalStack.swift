@@ -211,7 +211,11 @@ public final class LocalStack: @unchecked Sendable {
         while Date() < deadline {
             if ready() { return }
             if let dead = lock.withLock({ processes.first { !$0.process.isRunning } }) {
-                throw StartError(description: "\(dead.name) exited with status \(dead.process.terminationStatus) while waiting for \(what); see \(path("\(dead.name).log"))")
+                let logPath = path("\(dead.name).log")
+                // The reason is usually the last thing the process said; show it, not just where it is.
+                let said = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+                    .split(separator: "\n").suffix(5).map { "  | \($0)" }.joined(separator: "\n")
+                throw StartError(description: "\(dead.name) exited with status \(dead.process.terminationStatus) while waiting for \(what); see \(logPath)\(said.isEmpty ? "" : ":\n" + said)")
             }
             usleep(50_000)
         }

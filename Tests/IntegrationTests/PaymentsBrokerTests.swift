@@ -102,7 +102,9 @@ extension IntegrationSuite {
             }
             let message = try #require(error?.description)
             #expect(message.contains("payments-worker exited with status 78"))
-            let logPath = try #require(message.components(separatedBy: "see ").last)
+            // The reason itself is in the message (make run prints it), not only in the log file.
+            #expect(message.contains("PAY_PATH must contain {TXID}"))
+            let logPath = try #require(message.components(separatedBy: "see ").last?.components(separatedBy: ":\n").first)
             let log = try String(contentsOfFile: logPath, encoding: .utf8)
             #expect(log.contains("PAY_PATH must contain {TXID}"))
         }
