@@ -53,6 +53,8 @@ extension DinteroError {
         switch error {
         case .timedOut: self = .timedOut
         case .unreachable(let reason): self = .unreachable(reason)
+        case .atCapacity: self = .busy(retryAfter: 1)
+        case .circuitOpen(let seconds): self = .busy(retryAfter: seconds)
         }
     }
 }

@@ -96,7 +96,7 @@ public final class LocalStack: @unchecked Sendable {
             environment["SANDBOX_PUBLIC_URL"] = sandboxURL
             environment.merge(configuration.sandboxEnvironment) { _, new in new }
             try launch("dintero-sandbox", executable: "\(configuration.binDirectory)/dintero-sandbox",
-                       arguments: ["--socket", sandboxSocket!, "--threads", "4"], environment: environment)
+                       arguments: ["--socket", sandboxSocket!, "--threads", "64"], environment: environment)
             workerEnvironment["DINTERO_API_URL"] = sandboxURL
             workerEnvironment["DINTERO_CHECKOUT_URL"] = sandboxURL
             if workerEnvironment["PROVIDER_URL"] == nil { workerEnvironment["PROVIDER_URL"] = "\(sandboxURL)/provider" }

@@ -21,6 +21,13 @@ public struct ServiceConfiguration: Sendable {
     public var apiKeys: APIKeys
     /// The merchant's name and shop URL on shopper pages (`MERCHANT_NAME`, `SHOP_URL`).
     public var branding: ShopBranding
+    /// Outbound calls (Dintero, the card provider) in flight per worker process and target;
+    /// nil: half the accept threads (`OUTBOUND_CONCURRENCY`).
+    public var outboundConcurrency: Int?
+    /// Consecutive failed outbound calls that open a target's circuit (`CIRCUIT_FAILURES`).
+    public var circuitFailures: Int
+    /// How long an open circuit fails calls at once before one probe (`CIRCUIT_OPEN_SECONDS`).
+    public var circuitOpenSeconds: Double
     /// How long idempotency keys are kept, seconds (`IDEMPOTENCY_TTL_SECONDS`, default 24 h).
     public var idempotencyTTL: Double
     /// How often the supervisor's sweeper runs, seconds (`SWEEP_INTERVAL_SECONDS`, default 30).
@@ -55,6 +62,10 @@ public struct ServiceConfiguration: Sendable {
                 merchantName: environment.string("MERCHANT_NAME"),
                 shopURL: try environment.string("SHOP_URL").map { _ in try environment.baseURL("SHOP_URL", default: "") }
             ),
+            outboundConcurrency: environment.string("OUTBOUND_CONCURRENCY") == nil
+                ? nil : try environment.integer("OUTBOUND_CONCURRENCY", default: 1, in: 1...256),
+            circuitFailures: try environment.integer("CIRCUIT_FAILURES", default: 5, in: 1...1_000),
+            circuitOpenSeconds: try environment.seconds("CIRCUIT_OPEN_SECONDS", default: 15, in: 0.1...3_600),
             idempotencyTTL: try environment.seconds("IDEMPOTENCY_TTL_SECONDS", default: 86_400, in: 60...(30 * 86_400)),
             sweepInterval: try environment.seconds("SWEEP_INTERVAL_SECONDS", default: 30, in: 0.1...3_600),
             staleCreateAfter: try environment.seconds("STALE_CREATE_SECONDS", default: 3 * dintero.timeout + 30, in: 1...86_400)

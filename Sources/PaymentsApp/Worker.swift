@@ -19,14 +19,23 @@ enum Worker {
                 log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments are open to anyone who can reach them")
             }
         }
-        let transport = URLSessionTransport()
-        let gateway = DinteroClient(configuration: configuration.dintero, transport: transport, log: log)
+        // One URLSession per process; each outbound target behind its own bulkhead and circuit
+        // breaker, so a slow target can hold at most `concurrency` of the accept threads.
+        let session = URLSessionTransport()
+        let concurrency = min(options.threads, configuration.outboundConcurrency ?? max(1, options.threads / 2))
+        func guarded(_ target: String) -> GuardedTransport {
+            GuardedTransport(
+                session, target: target, maxConcurrent: concurrency,
+                failureThreshold: configuration.circuitFailures, openSeconds: configuration.circuitOpenSeconds
+            )
+        }
+        let gateway = DinteroClient(configuration: configuration.dintero, transport: guarded("dintero"), log: log)
         let provider = ProviderClient(
             baseURL: configuration.payments.providerURL,
             apiKey: configuration.payments.providerAPIKey,
             timeout: configuration.payments.providerTimeout,
             currency: configuration.payments.currency,
-            transport: transport
+            transport: guarded("provider")
         )
         try FastCGIServer.serve(
             threads: options.threads,

@@ -6,7 +6,7 @@ struct WorkerOptions {
     var socketPath: String?
     var socketMode: UInt32 = 0o660
     var workers = 2
-    var threads = 4
+    var threads = 16
     /// Set by the supervisor for the processes it spawns.
     var isChild = false
 
@@ -17,7 +17,8 @@ struct WorkerOptions {
                              (spawn-fcgi style).
           --workers N        worker processes in supervisor mode (env WORKERS, default 2)
           --threads N        accept threads per worker, each with its own SQLite connection
-                             (env THREADS, default 4)
+                             (env THREADS, default 16; at most half of them wait on Dintero
+                             or the card provider at once, see OUTBOUND_CONCURRENCY)
           --socket-mode M    permissions of the socket file (env FCGI_SOCKET_MODE, default 660)
         Service settings come from the environment; see README.md.
         """

@@ -73,7 +73,8 @@ extension IntegrationSuite {
         /// Reproducer 4: more orders than the largest page; walking the cursor returns each
         /// exactly once; filters and strict parameters.
         @Test func everyOrderIsListableOnce() throws {
-            try StackHarness.withStack(workers: 2, threads: 4) { stack, shop in
+            // About listing, not load shedding: every thread may call Dintero.
+            try StackHarness.withStack(workers: 2, threads: 4, workerEnvironment: ["OUTBOUND_CONCURRENCY": "4"]) { stack, shop in
                 let total = 1_055
                 DispatchQueue.concurrentPerform(iterations: 8) { worker in
                     for index in stride(from: worker, to: total, by: 8) {

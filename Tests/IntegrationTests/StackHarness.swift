@@ -18,7 +18,7 @@ enum StackHarness {
     /// whether `body` returns or throws.
     static func withStack<T>(
         workers: Int = 2,
-        threads: Int = 4,
+        threads: Int = 16,
         workerEnvironment: [String: String] = [:],
         sandboxEnvironment: [String: String] = [:],
         _ body: (LocalStack, Shop) throws -> T
@@ -30,7 +30,7 @@ enum StackHarness {
 
     static func start(
         workers: Int = 2,
-        threads: Int = 4,
+        threads: Int = 16,
         workerEnvironment: [String: String] = [:],
         sandboxEnvironment: [String: String] = [:]
     ) throws -> LocalStack {

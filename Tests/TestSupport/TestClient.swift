@@ -45,7 +45,8 @@ public struct LiveClient: TestClient, Sendable {
     public let baseURL: String
     /// Sent with every request (an `Authorization` header, say) unless the request sets it.
     public let defaultHeaders: HTTPFields
-    private let transport = URLSessionTransport(followRedirects: false)
+    // Room for load and fault tests: requests must queue in the service, never in the client.
+    private let transport = URLSessionTransport(followRedirects: false, maxConnectionsPerHost: 64)
 
     /// A client for the service at `baseURL`.
     public init(baseURL: String, defaultHeaders: HTTPFields = [:]) {

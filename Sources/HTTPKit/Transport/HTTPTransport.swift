@@ -52,11 +52,17 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     case timedOut
     /// The connection could not be made or broke.
     case unreachable(String)
+    /// Not sent: this process already has as many calls to the target in flight as allowed.
+    case atCapacity
+    /// Not sent: the target kept failing, calls are paused; retry after this many seconds.
+    case circuitOpen(retryAfter: Int)
 
     public var description: String {
         switch self {
         case .timedOut: return "timed out"
         case .unreachable(let reason): return "unreachable: \(reason)"
+        case .atCapacity: return "not sent: too many calls in flight"
+        case .circuitOpen(let seconds): return "not sent: calls paused after repeated failures (retry in \(seconds) s)"
         }
     }
 }

@@ -8,14 +8,15 @@ import Synchronization
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
-    /// Creates a transport with no cookies, no cache and no credential storage. With
-    /// `followRedirects` false, a 3xx answer is returned as it is (tests read `Location`).
-    public init(followRedirects: Bool = true) {
+    /// Creates a transport with no cookies, no cache and no credential storage, and at most
+    /// `maxConnectionsPerHost` connections to one host (calls beyond wait inside URLSession).
+    /// With `followRedirects` false, a 3xx answer is returned as it is (tests read `Location`).
+    public init(followRedirects: Bool = true, maxConnectionsPerHost: Int = 16) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost
         session = URLSession(
             configuration: configuration,
             delegate: followRedirects ? nil : RedirectRefuser(),

@@ -66,6 +66,17 @@ public struct OrdersController {
     private static func answer(_ create: () throws -> Order) throws -> HTTPResponse {
         do {
             return .json(try create().json(includeLinks: true))
+        } catch OrderService.Failure.sessionFailed(let orderID, .busy(let seconds)) {
+            // Shed load at once rather than queue behind a slow Dintero; the order is kept as
+            // SESSION_FAILED like any other failed create.
+            var problem = Problem(
+                status: .serviceUnavailable,
+                title: "Payment provider busy",
+                detail: "Too many payment sessions are being opened right now, or Dintero keeps failing; retry in \(seconds) s with a new request.",
+                extensions: [("order_id", .string(orderID))]
+            )
+            problem.headers.append("Retry-After", String(seconds))
+            throw problem
         } catch OrderService.Failure.sessionFailed(let orderID, let reason) {
             throw Problem(
                 status: .badGateway,

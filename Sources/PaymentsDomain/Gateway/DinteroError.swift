@@ -12,6 +12,9 @@ public enum DinteroError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed(status: Int)
     /// The answer was not the JSON shape the contract promises.
     case invalidResponse(String)
+    /// Not asked: this process's Dintero calls are at capacity, or paused after repeated
+    /// failures; retry after this many seconds.
+    case busy(retryAfter: Int)
 
     /// What a client of this service may be told: the kind of failure and Dintero's status,
     /// never Dintero's own error text (it can carry markup or internal names; it is logged).
@@ -39,6 +42,7 @@ public enum DinteroError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rejected(let status, let message): return "Dintero refused the request (\(status): \(message))"
         case .authenticationFailed(let status): return "Dintero refused the API credentials (\(status))"
         case .invalidResponse(let reason): return "Dintero sent an invalid response (\(reason))"
+        case .busy(let seconds): return "Dintero calls are at capacity or paused after repeated failures (retry in \(seconds) s)"
         }
     }
 }
