@@ -12,10 +12,11 @@ BENCH_PACKAGES := wrk apache2-utils gcc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: help deps build release run test unit-test integration-test openapi-check browser-test bench clean
+.PHONY: help deps build release run reload test unit-test integration-test openapi-check browser-test bench clean
 
 help:
 	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
+	@echo "make reload replace the workers of a running 'make run' without dropping a request"
 	@echo "make test   unit tests and integration tests against the real stack on loopback"
 	@echo "make bench  throughput of the workers behind nginx, as a ratio of a C libfcgi responder"
 
@@ -46,6 +47,12 @@ unit-test: build
 
 integration-test: build
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --filter IntegrationTests
+
+# Reloads the workers of a running `make run` (SIGHUP): settings files re-read, the binary on
+# disk picked up, no request dropped. In production: systemctl reload payments-worker.
+reload:
+	@test -f run/payments-stack.pid || { echo "make run is not running (no run/payments-stack.pid)"; exit 1; }
+	kill -HUP "$$(cat run/payments-stack.pid)"
 
 # The OpenAPI document checked against a running stack (schemathesis, ~1 min), the shopper
 # pages in headless Chromium (~15 s), then one `swift test` run for the unit and integration

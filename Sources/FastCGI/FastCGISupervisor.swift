@@ -31,7 +31,10 @@ public final class FastCGISupervisor: Sendable {
     private struct State {
         var stopping = false
         var children: [Int: Process] = [:]
-        var restarts = 0
+        /// Replacements still proving they start; their exit is not restarted.
+        var probation: Set<ObjectIdentifier> = []
+        /// Replaced workers draining; their exit is not restarted.
+        var retired: Set<ObjectIdentifier> = []
     }
 
     private let configuration: Configuration
@@ -52,7 +55,7 @@ public final class FastCGISupervisor: Sendable {
     }
 
     /// Sends SIGTERM to every worker and waits up to `drainSeconds` for them to exit, then
-    /// SIGKILLs the rest.
+    /// SIGKILLs the rest. (Call after any ``reload(settleSeconds:drainSeconds:)`` returned.)
     public func stop(drainSeconds: Double) {
         let children = state.withLock { state -> [Process] in
             state.stopping = true
@@ -69,18 +72,59 @@ public final class FastCGISupervisor: Sendable {
         }
     }
 
-    private func spawn(slot: Int) throws {
+    /// Replaces every worker with a fresh process of `executable` (so a binary deployed since
+    /// start is picked up, and settings files are read again), one slot at a time: the new
+    /// worker starts on the same socket, and once it has run for `settleSeconds` the old one
+    /// gets SIGTERM and drains its in-flight requests. No request is refused meanwhile: both
+    /// accept on the one socket. Returns false, keeping the old workers, if a new one exits
+    /// while settling (a broken binary or setting).
+    @discardableResult
+    public func reload(settleSeconds: Double = 0.5, drainSeconds: Double) -> Bool {
+        let slots = state.withLock { $0.children.keys.sorted() }
+        for slot in slots {
+            guard let old = state.withLock({ $0.children[slot] }) else { continue }
+            let replacement: Process
+            do {
+                replacement = try spawn(slot: slot, onProbation: true)
+            } catch {
+                log("reload stopped: cannot start a new worker: \(error)")
+                return false
+            }
+            if replacement.waitForExit(timeout: settleSeconds) {
+                log("reload stopped: new worker \(replacement.processIdentifier) exited at once (status \(replacement.terminationStatus)); the old workers keep serving")
+                return false
+            }
+            state.withLock { state in
+                state.probation.remove(ObjectIdentifier(replacement))
+                state.retired.insert(ObjectIdentifier(old))
+                state.children[slot] = replacement
+            }
+            kill(old.processIdentifier, SIGTERM)
+            if !old.waitForExit(timeout: drainSeconds) {
+                log("worker \(old.processIdentifier) did not drain in \(drainSeconds)s; killing it")
+                kill(old.processIdentifier, SIGKILL)
+            }
+            log("worker \(old.processIdentifier) replaced by \(replacement.processIdentifier)")
+        }
+        return true
+    }
+
+    @discardableResult
+    private func spawn(slot: Int, onProbation: Bool = false) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: configuration.executable)
         process.arguments = configuration.arguments
         process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket.rawValue, closeOnDealloc: false)
         let started = Date()
         process.terminationHandler = { [self] finished in
-            let stopping = state.withLock { state -> Bool in
+            let restart = state.withLock { state -> Bool in
+                let id = ObjectIdentifier(finished)
+                // Replaced or still proving itself during a reload: the reload decides.
+                if state.retired.remove(id) != nil || state.probation.remove(id) != nil { return false }
                 if state.children[slot] === finished { state.children[slot] = nil }
-                return state.stopping
+                return !state.stopping
             }
-            guard !stopping else { return }
+            guard restart else { return }
             let reason = finished.terminationReason == .uncaughtSignal ? "signal" : "status"
             log("worker \(finished.processIdentifier) exited (\(reason) \(finished.terminationStatus)); restarting")
             // A worker that dies at once would otherwise restart in a hot loop.
@@ -94,8 +138,13 @@ public final class FastCGISupervisor: Sendable {
         try state.withLock { state in
             guard !state.stopping else { return }
             try process.run()
-            state.children[slot] = process
+            if onProbation {
+                state.probation.insert(ObjectIdentifier(process))
+            } else {
+                state.children[slot] = process
+            }
         }
         log("worker \(process.processIdentifier) started")
+        return process
     }
 }

@@ -7,15 +7,19 @@ public enum ProcessSignals {
     /// The signals that ask a process to stop.
     public static let termination: [Int32] = [SIGTERM, SIGINT]
 
-    /// Sets the calling thread's mask to exactly SIGTERM and SIGINT, so that they reach only
-    /// ``waitForTermination()`` and every thread created later inherits the same mask. Call
-    /// first thing in `main`.
+    /// The signal that asks a supervisor to reload (re-read settings, replace its workers).
+    public static let reload = SIGHUP
+
+    /// Sets the calling thread's mask to exactly SIGTERM, SIGINT and SIGHUP, so that they
+    /// reach only ``waitForTermination()`` / ``wait(for:)`` and every thread created later
+    /// inherits the same mask (a stray SIGHUP no longer kills a process). Call first thing in
+    /// `main`.
     ///
     /// The mask is set, not added to: a parent that spawned this process from a thread with
     /// most signals blocked (a libdispatch worker, for one) would otherwise pass its mask on,
     /// and a blocked wake signal would leave accept threads asleep through shutdown.
     public static func blockTermination() {
-        var set = signalSet(termination)
+        var set = signalSet(termination + [reload])
         // Failing here means the process cannot shut down cleanly; that is not recoverable.
         try! SystemCall.checkReturned("pthread_sigmask", "SIG_SETMASK") { pthread_sigmask(SIG_SETMASK, &set, nil) }
         // A peer that hangs up must not kill the process; writes fail with EPIPE instead.
@@ -27,7 +31,12 @@ public enum ProcessSignals {
 
     /// Blocks until SIGTERM or SIGINT arrives; returns the signal number.
     public static func waitForTermination() -> Int32 {
-        var set = signalSet(termination)
+        wait(for: termination)
+    }
+
+    /// Blocks until one of `signals` (blocked by ``blockTermination()``) arrives; returns it.
+    public static func wait(for signals: [Int32]) -> Int32 {
+        var set = signalSet(signals)
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 {}
         return received

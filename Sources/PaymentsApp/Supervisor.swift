@@ -31,8 +31,22 @@ enum Supervisor {
         )
         try supervisor.start()
         log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.databasePath)")
-        let signal = ProcessSignals.waitForTermination()
-        log.info("signal \(signal): draining workers")
+        while true {
+            let signal = ProcessSignals.wait(for: ProcessSignals.termination + [ProcessSignals.reload])
+            guard signal == ProcessSignals.reload else {
+                log.info("signal \(signal): draining workers")
+                break
+            }
+            // Settings the new workers will read: refuse the reload, not the service, if broken.
+            do {
+                _ = try ServiceConfiguration.from(Environment())
+            } catch {
+                log.error("SIGHUP: reload refused, the workers keep running: configuration: \(error)")
+                continue
+            }
+            log.info("SIGHUP: reloading: replacing \(options.workers) workers one at a time")
+            if supervisor.reload(drainSeconds: 30) { log.info("reloaded") }
+        }
         supervisor.stop(drainSeconds: 30)
         do {
             try socket.close()

@@ -34,14 +34,21 @@ do {
                 -d '{"amount": 29900, "currency": "NOK", "receipt": "receipt#1"}'
         Then open the session_link in a browser, pay, and: curl -s \(stack.baseURL)/orders
 
-        Ctrl-C stops everything.
+        Ctrl-C stops everything; `make reload` replaces the workers without dropping a request.
         """.utf8))
     DispatchQueue.global().async {
         let name = stack.waitForAnyExit()
         log.error("\(name) exited unexpectedly; stopping the stack")
         kill(getpid(), SIGTERM)
     }
-    _ = ProcessSignals.waitForTermination()
+    // `make reload` (SIGHUP here) reloads the workers: settings files re-read, new binary.
+    let pidFile = "\(stack.configuration.runDirectory)/payments-stack.pid"
+    try String(getpid()).write(toFile: pidFile, atomically: true, encoding: .utf8)
+    while ProcessSignals.wait(for: ProcessSignals.termination + [ProcessSignals.reload]) == ProcessSignals.reload {
+        log.info("SIGHUP: reloading the workers")
+        stack.signal("payments-worker", ProcessSignals.reload)
+    }
+    try? FileManager.default.removeItem(atPath: pidFile)
     log.info("stopping")
     stack.stop()
     exit(0)
