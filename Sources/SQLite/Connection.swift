@@ -71,6 +71,7 @@ public final class Connection {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed when it returns, rolled back
     /// when it throws. Nested in another `write`, it runs in a savepoint.
+    @discardableResult
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
         switch state {
         case .reading:
