@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${NGINX_PREFIX:?NGINX_PREFIX is required}" "${FCGI_SOCKET:?FCGI_SOCKET is required}"
 port=${NGINX_PORT:-3000}
 access_log=${ACCESS_LOG:-$NGINX_PREFIX/nginx-access.log}
+[ "$access_log" = off ] || access_log="$access_log payments"
 mkdir -p "$NGINX_PREFIX/tmp"
 # Relative includes resolve against the rendered file's directory, as in /etc/nginx.
 cp "$here/payments.locations" "$here/payments.fastcgi" "$here/payments.errors" "$here/sandbox.fastcgi" "$NGINX_PREFIX/"

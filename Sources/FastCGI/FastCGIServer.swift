@@ -1,5 +1,7 @@
 import CFastCGI
+import Dispatch
 import HTTPKit
+import ServiceSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +16,8 @@ import Glibc
 public final class FastCGIServer: Sendable {
     /// Server settings.
     public struct Configuration: Sendable {
+        /// Receives one access line per request (method, route, status, duration); nil: none.
+        public var accessLog: Logger?
         /// The listening socket; fd 0 is the FastCGI convention for an inherited socket.
         public var listenSocket: FileDescriptor
         /// Number of accept threads.
@@ -22,7 +26,8 @@ public final class FastCGIServer: Sendable {
         public var maxBodyBytes: Int
 
         /// Creates a configuration.
-        public init(listenSocket: FileDescriptor = .standardInput, threads: Int = 4, maxBodyBytes: Int = 64 * 1024) {
+        public init(listenSocket: FileDescriptor = .standardInput, threads: Int = 4, maxBodyBytes: Int = 64 * 1024, accessLog: Logger? = nil) {
+            self.accessLog = accessLog
             self.listenSocket = listenSocket
             self.threads = threads
             self.maxBodyBytes = maxBodyBytes
@@ -74,10 +79,11 @@ public final class FastCGIServer: Sendable {
         socket: FileDescriptor = .standardInput,
         threads: Int,
         maxBodyBytes: Int,
+        accessLog: Logger? = nil,
         onSignal: (Int32) -> Void = { _ in },
         makeResponder: @escaping @Sendable () throws -> any HTTPResponder
     ) throws {
-        let server = FastCGIServer(configuration: .init(listenSocket: socket, threads: threads, maxBodyBytes: maxBodyBytes))
+        let server = FastCGIServer(configuration: .init(listenSocket: socket, threads: threads, maxBodyBytes: maxBodyBytes, accessLog: accessLog))
         try server.start(makeResponder: makeResponder)
         onSignal(ProcessSignals.waitForTermination())
         server.shutdown()
@@ -108,9 +114,21 @@ public final class FastCGIServer: Sendable {
                 }
                 continue
             }
-            let response = responder.respond(to: read(request))
-            write(response, to: request)
-            FCGX_Finish_r(request)
+            let started = DispatchTime.now().uptimeNanoseconds
+            let incoming = read(request)
+            RequestContext.with(id: incoming.requestID) {
+                var response = responder.respond(to: incoming)
+                if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
+                write(response, to: request)
+                FCGX_Finish_r(request)
+                if let log = configuration.accessLog, log.isEnabled(.info) {
+                    let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
+                    log.log(.info, "request", [
+                        ("method", incoming.method), ("route", response.route ?? "-"), ("status", String(response.status.code)),
+                        ("duration_ms", "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())"), ("bytes", String(response.body.count)),
+                    ])
+                }
+            }
         }
         FCGX_Free(request, 0)
     }

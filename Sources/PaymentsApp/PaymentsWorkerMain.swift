@@ -6,8 +6,9 @@ import ServiceSupport
 public enum PaymentsWorkerMain {
     /// Runs the worker command line and returns the process exit status.
     public static func run(arguments: [String] = CommandLine.arguments, environment: Environment = Environment()) -> Int32 {
-        let log = Logger(label: "payments-worker")
+        var log = Logger(label: "payments-worker")
         do {
+            log = try Logger.from(environment, label: "payments-worker")
             let options = try WorkerOptions.parse(arguments, environment: environment)
             let configuration = try ServiceConfiguration.from(environment)
             if let socketPath = options.socketPath, !options.isChild {

@@ -40,6 +40,7 @@ enum Worker {
         try FastCGIServer.serve(
             threads: options.threads,
             maxBodyBytes: configuration.maxBodyBytes,
+            accessLog: log,
             onSignal: { log.info("signal \($0): finishing in-flight requests") }
         ) {
             // One SQLite connection per accept thread, opened on that thread.

@@ -71,3 +71,16 @@ import Testing
         #expect(!constantTimeEquals([], Array("k".utf8)))
     }
 }
+
+@Suite struct LogfmtTests {
+    @Test func valuesAreBareQuotedOrEscaped() {
+        #expect(Logger.value("abc-123") == "abc-123")
+        #expect(Logger.value("two words") == #""two words""#)
+        #expect(Logger.value(#"say "hi""#) == #""say \"hi\"""#)
+        #expect(Logger.value(#"a\b"#) == #""a\\b""#)
+        #expect(Logger.value("line\nforged") == #""line\u{a}forged""#)
+        #expect(Logger.value("k=v") == #""k=v""#)
+        #expect(Logger.value("") == #""""#)
+        #expect(Logger.value(String(repeating: "x", count: 5_000)).count < 2_100)
+    }
+}

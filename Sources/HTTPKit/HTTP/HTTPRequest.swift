@@ -14,6 +14,8 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// True when the body was longer than the transport accepted.
     public var bodyExceedsLimit: Bool
+    /// The id nginx gave this request (`$request_id`), for logs and `X-Request-Id`.
+    public var requestID: String?
 
     /// Creates a request.
     public init(
@@ -22,7 +24,8 @@ public struct HTTPRequest: Sendable {
         query: String = "",
         headers: HTTPFields = [:],
         body: [UInt8] = [],
-        bodyExceedsLimit: Bool = false
+        bodyExceedsLimit: Bool = false,
+        requestID: String? = nil
     ) {
         self.method = method.uppercased()
         self.path = path
@@ -30,6 +33,7 @@ public struct HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
         self.bodyExceedsLimit = bodyExceedsLimit
+        self.requestID = requestID
     }
 
     /// A header value by case-insensitive name.

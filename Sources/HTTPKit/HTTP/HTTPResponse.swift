@@ -6,6 +6,8 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPFields
     /// The body bytes.
     public var body: [UInt8]
+    /// The route pattern that answered (`/orders/:id`), for logs and metrics; not sent.
+    public var route: String?
 
     /// Creates a response.
     public init(status: HTTPStatus, headers: HTTPFields = [:], body: [UInt8] = []) {

@@ -49,6 +49,9 @@ public struct RouteGroup {
         let method: String
         let segments: [String]
         let handler: Handler
+
+        /// `/orders/:id`, as registered.
+        var pattern: String { "/" + segments.joined(separator: "/") }
     }
 
     let prefix: [String]
@@ -103,19 +106,21 @@ public struct Router: HTTPResponder {
                     allowed.append(route.method)
                     continue
                 }
+                var response: HTTPResponse
                 do {
-                    var response = try route.handler(request, parameters)
+                    response = try route.handler(request, parameters)
                     if request.method == "HEAD" { response.body = [] }
-                    return response
                 } catch let problem as Problem {
-                    return group.errors.render(problem, for: request)
+                    response = group.errors.render(problem, for: request)
                 } catch {
                     log.error("\(request.method) \(request.path) failed: \(error)")
-                    return group.errors.render(
+                    response = group.errors.render(
                         Problem(status: .internalServerError, title: "Internal Server Error", detail: "The request could not be processed."),
                         for: request
                     )
                 }
+                response.route = route.pattern
+                return response
             }
         }
         if !allowed.isEmpty {
