@@ -60,25 +60,27 @@ def console(request):
     return problems
 
 
-@pytest.fixture
-def page(browser, console, request):
-    context = browser.new_context()
+def watched_page(context, console, request):
+    """A page whose console errors, warnings (CSP violations among them) and page errors go to
+    `console`, and which is screenshotted if the test fails."""
     page = context.new_page()
     page.on("console", lambda message: console.append(f"console {message.type}: {message.text}") if message.type in ("error", "warning") else None)
     page.on("pageerror", lambda error: console.append(f"page error: {error}"))
     request.node.browser_page = page
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser, console, request):
+    context = browser.new_context()
+    yield watched_page(context, console, request)
     context.close()
 
 
 @pytest.fixture
 def mobile(browser, console, request):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2)
-    page = context.new_page()
-    page.on("console", lambda message: console.append(f"console {message.type}: {message.text}") if message.type in ("error", "warning") else None)
-    page.on("pageerror", lambda error: console.append(f"page error: {error}"))
-    request.node.browser_page = page
-    yield page
+    yield watched_page(context, console, request)
     context.close()
 
 

@@ -17,6 +17,14 @@ def create_payment(return_url, amount="1234"):
     return payment
 
 
+def pay_with_card(page, number, expiry="12/39", cvc="123"):
+    """Fills the hosted card form as a shopper types it and presses Pay."""
+    page.fill("#cardno", number)
+    page.fill("#enddate", expiry)
+    page.fill("#cvc", cvc)
+    page.get_by_role("button", name=re.compile("^Pay")).click()
+
+
 def no_horizontal_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -58,10 +66,7 @@ def test_order_cancel_is_verified_and_shown_as_cancelled(page, console):
 def test_approved_card_lands_on_a_return_url_of_another_origin(page, console):
     payment = create_payment(f"{SHOP}/return?order=42")
     page.goto(payment["url"])
-    page.fill("#cardno", "4242 4242 4242 4242")
-    page.fill("#enddate", "12/39")
-    page.fill("#cvc", "123")
-    page.get_by_role("button", name=re.compile("^Pay")).click()
+    pay_with_card(page, "4242 4242 4242 4242")
     page.wait_for_url(f"{SHOP}/return?order=42")
     assert page.inner_text("h1") == "Back at the shop"
     status, _, outcome = api("GET", f"/payments/{payment['transactionId']}")
@@ -72,10 +77,7 @@ def test_approved_card_lands_on_a_return_url_of_another_origin(page, console):
 def test_declined_card_also_lands_on_the_return_url_and_is_an_error(page, console):
     payment = create_payment(f"{SHOP}/return?order=43")
     page.goto(payment["url"])
-    page.fill("#cardno", "4000 0000 0000 0002")
-    page.fill("#enddate", "12/39")
-    page.fill("#cvc", "123")
-    page.get_by_role("button", name=re.compile("^Pay")).click()
+    pay_with_card(page, "4000 0000 0000 0002")
     page.wait_for_url(f"{SHOP}/return?order=43")
     _, _, errors = api("GET", "/payments?status=error")
     assert payment["transactionId"] in [item["transactionId"] for item in errors]
@@ -85,10 +87,7 @@ def test_declined_card_also_lands_on_the_return_url_and_is_an_error(page, consol
 def test_invalid_cvc_is_shown_next_to_the_cvc_and_the_number_is_kept(page, console):
     payment = create_payment(f"{SHOP}/return?order=44")
     page.goto(payment["url"])
-    page.fill("#cardno", "4242 4242 4242 4242")
-    page.fill("#enddate", "12/39")
-    page.fill("#cvc", "12")
-    page.get_by_role("button", name=re.compile("^Pay")).click()
+    pay_with_card(page, "4242 4242 4242 4242", cvc="12")
     page.wait_for_selector("#cvc-error")
     assert page.get_attribute("#cvc", "aria-invalid") == "true"
     assert page.get_attribute("#cvc", "aria-describedby") == "cvc-error"
