@@ -29,12 +29,14 @@ wait_for() { for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; 
 service_port=$(free_port); sandbox_port=$(free_port); baseline_port=$(free_port)
 gcc -O2 -o "$run/hello_responder" "$here/hello_responder.c" -lfcgi -lpthread
 
-# The service: sandbox + worker supervisor, as make run starts them.
+# The service: sandbox + worker supervisor, as make run starts them. Every thread may call
+# Dintero: the bench measures throughput, not the bulkhead's load shedding (BulkheadTests do).
 SANDBOX_PUBLIC_URL="http://127.0.0.1:$sandbox_port" SANDBOX_CALLBACK_ATTEMPTS=0 \
     "$bin/dintero-sandbox" --socket "$run/sandbox.sock" --threads 4 > "$run/sandbox.log" 2>&1 & pids+=($!)
 ORDERS_DB="$run/orders.sqlite" PUBLIC_BASE_URL="http://127.0.0.1:$service_port" FCGI_SOCKET_MODE=666 \
     DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" \
     PROVIDER_URL="http://127.0.0.1:$sandbox_port/provider" \
+    OUTBOUND_CONCURRENCY="${OUTBOUND_CONCURRENCY:-$threads}" \
     "$bin/payments-worker" --socket "$run/worker.sock" --workers "$workers" --threads "$threads" > "$run/worker.log" 2>&1 & pids+=($!)
 # The ceiling: the C responder with as many threads as all workers together.
 "$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
