@@ -17,7 +17,7 @@ SWIFT ?= swift
 help:
 	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
 	@echo "make reload replace the workers of a running 'make run' without dropping a request"
-	@echo "make test   unit tests and integration tests against the real stack on loopback"
+	@echo "make test   OpenAPI check, browser tests, unit and integration tests on loopback"
 	@echo "make bench  throughput of the workers behind nginx, as a ratio of a C libfcgi responder"
 
 define install_missing
