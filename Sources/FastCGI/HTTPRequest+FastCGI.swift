@@ -30,7 +30,7 @@ extension HTTPRequest {
 
     /// 32 random hex digits, like nginx's `$request_id`.
     static func newRequestID() -> String {
-        (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max) | 0, radix: 16).leftPadded(to: 8) }.joined()
+        (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8) }.joined()
     }
 }
 

@@ -59,16 +59,6 @@ enum ShopperPage {
         guard let url else { return "" }
         return "<a class=\"button\(secondary ? " secondary" : "")\" href=\"\(HTML.escape(url))\">\(HTML.escape(text))</a>"
     }
-
-    /// The origin (`scheme://host[:port]`) of an absolute URL, for a CSP source list.
-    static func origin(of url: String) -> String? {
-        guard let schemeEnd = url.range(of: "://") else { return nil }
-        let rest = url[schemeEnd.upperBound...]
-        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let hostAndPort = authority.split(separator: "@").last.map(String.init) ?? String(authority)
-        guard !hostAndPort.isEmpty, hostAndPort.allSatisfy({ $0.isLetter || $0.isNumber || ".-:[]".contains($0) }) else { return nil }
-        return url[..<schemeEnd.lowerBound].lowercased() + "://" + hostAndPort.lowercased()
-    }
 }
 
 /// Amounts for people: `£12.34`, `€5.00`, `$0.99`, `299.00 NOK`.

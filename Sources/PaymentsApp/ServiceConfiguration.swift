@@ -71,4 +71,11 @@ public struct ServiceConfiguration: Sendable {
             staleCreateAfter: try environment.seconds("STALE_CREATE_SECONDS", default: 3 * dintero.timeout + 30, in: 1...86_400)
         )
     }
+
+    /// Says at start-up that the merchant endpoints are open when no API key is configured
+    /// (the supervisor, or a worker started alone, says it once).
+    public func warnWhenOpen(_ log: Logger) {
+        guard apiKeys.isEmpty else { return }
+        log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments (create, list, show) are open to anyone who can reach them")
+    }
 }

@@ -14,9 +14,7 @@ enum Supervisor {
         // Exactly one process (this one) migrates before any worker opens the database.
         let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
         migrated.close()
-        if configuration.apiKeys.isEmpty {
-            log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments (create, list, show) are open to anyone who can reach them")
-        }
+        configuration.warnWhenOpen(log)
         Sweeper.start(configuration: configuration, log: log)
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))

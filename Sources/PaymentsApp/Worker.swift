@@ -15,9 +15,7 @@ enum Worker {
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
             try Schema.openAndMigrate(path: configuration.databasePath).close()
-            if configuration.apiKeys.isEmpty {
-                log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments are open to anyone who can reach them")
-            }
+            configuration.warnWhenOpen(log)
         }
         // One URLSession per process; each outbound target behind its own bulkhead and circuit
         // breaker, so a slow target can hold at most `concurrency` of the accept threads.

@@ -56,7 +56,11 @@ public struct HTTPFields: Sendable, Equatable, ExpressibleByDictionaryLiteral, E
 
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
+    /// Field names are ASCII tokens: compared byte by byte with ASCII case folding, without
+    /// allocating (every header lookup on the request path goes through here).
     private static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.lowercased() == b.lowercased()
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+        }
     }
 }

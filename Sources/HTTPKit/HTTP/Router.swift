@@ -48,10 +48,9 @@ public struct RouteGroup {
     struct Route {
         let method: String
         let segments: [String]
+        /// `/orders/:id`, as registered (built once here, not per request).
+        let pattern: String
         let handler: Handler
-
-        /// `/orders/:id`, as registered.
-        var pattern: String { "/" + segments.joined(separator: "/") }
     }
 
     let prefix: [String]
@@ -61,7 +60,8 @@ public struct RouteGroup {
     /// Adds a route. `pattern` is relative to the group's prefix (`""` is the prefix itself);
     /// segments starting with `:` capture a parameter.
     public mutating func on(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
-        routes.append(Route(method: method, segments: prefix + Router.segments(pattern), handler: handler))
+        let segments = prefix + Router.segments(pattern)
+        routes.append(Route(method: method, segments: segments, pattern: "/" + segments.joined(separator: "/"), handler: handler))
     }
 }
 
@@ -90,13 +90,12 @@ public struct Router: HTTPResponder {
     /// Routes a request and turns thrown errors into responses.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
-        let errors = renderer(for: path)
         // `/orders//` or `/orders/` is not `/orders`: an empty segment matches no route.
         if request.path.contains("//") || (request.path.count > 1 && request.path.hasSuffix("/")) {
-            return errors.render(Problem.notFound("No resource at \(request.path)."), for: request)
+            return renderer(for: path).render(Problem.notFound("No resource at \(request.path)."), for: request)
         }
         if let field = FormEncoding.firstInvalidField(request.query) {
-            return errors.render(Problem.invalidField(field, "Query parameter \(field) is not valid UTF-8."), for: request)
+            return renderer(for: path).render(Problem.invalidField(field, "Query parameter \(field) is not valid UTF-8."), for: request)
         }
         var allowed: [String] = []
         for group in groups {
@@ -123,6 +122,7 @@ public struct Router: HTTPResponder {
                 return response
             }
         }
+        let errors = renderer(for: path)
         if !allowed.isEmpty {
             var response = errors.render(Problem(
                 status: .methodNotAllowed,

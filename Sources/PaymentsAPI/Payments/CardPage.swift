@@ -1,5 +1,6 @@
 import HTTPKit
 import PaymentsDomain
+import ServiceSupport
 
 /// The hosted card page served under /payments.
 struct CardPage {
@@ -64,7 +65,7 @@ struct CardPage {
     /// `returnUrl`; CSP's form-action covers that redirect too, so the payment's own return
     /// origin is allowed beside 'self' and nothing else is.
     private func formTargets(_ payment: Payment) -> [String] {
-        ["'self'"] + (ShopperPage.origin(of: payment.returnURL).map { [$0] } ?? [])
+        ["'self'"] + (AbsoluteHTTPURL.origin(of: payment.returnURL).map { [$0] } ?? [])
     }
 
     private func field(_ field: CardDetails.Field, label: String, value: String, problems: [CardDetails.Field: String], attributes: String) -> String {
