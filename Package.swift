@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "PaymentsTests", dependencies: [
             "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQLite", "Dintero", "CardProvider", "HTTPKit",
-            "ServiceSupport", "SQLite", "TestSupport",
+            "ServiceSupport", "SQLite", "TestSupport", "FastCGI",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "LocalStack", "HTTPKit", "ServiceSupport", "SQLite", "PaymentsDomain", "Dintero", "TestSupport",

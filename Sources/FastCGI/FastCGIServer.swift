@@ -24,19 +24,47 @@ public final class FastCGIServer: Sendable {
         public var threads: Int
         /// Largest body read into memory; longer bodies are cut and flagged.
         public var maxBodyBytes: Int
+        /// Called on the serving thread after each response is written (for metrics).
+        public var observer: (@Sendable (CompletedRequest) -> Void)?
 
         /// Creates a configuration.
-        public init(listenSocket: FileDescriptor = .standardInput, threads: Int = 4, maxBodyBytes: Int = 64 * 1024, accessLog: Logger? = nil) {
+        public init(
+            listenSocket: FileDescriptor = .standardInput, threads: Int = 4, maxBodyBytes: Int = 64 * 1024, accessLog: Logger? = nil,
+            observer: (@Sendable (CompletedRequest) -> Void)? = nil
+        ) {
             self.accessLog = accessLog
             self.listenSocket = listenSocket
             self.threads = threads
             self.maxBodyBytes = maxBodyBytes
+            self.observer = observer
         }
+    }
+
+    /// One served request, as the observer sees it.
+    public struct CompletedRequest: Sendable {
+        public var method: String
+        /// The route pattern that answered, or nil when none matched.
+        public var route: String?
+        public var status: Int
+        /// From accept to the response written, in seconds.
+        public var seconds: Double
+    }
+
+    /// What the accept threads are doing (php-fpm's active/idle processes and accepted conn).
+    public struct Statistics: Sendable {
+        /// Accept threads started.
+        public var threads: Int
+        /// Threads serving a request right now (the rest wait in accept).
+        public var busy: Int
+        /// Requests accepted since start.
+        public var accepted: Int
     }
 
     private let configuration: Configuration
     private let stopping = Atomic<Bool>(false)
     private let running = Mutex<[Int: DedicatedThread]>([:])
+    private let busy = Atomic<Int>(0)
+    private let accepted = Atomic<Int>(0)
 
     /// Creates a server; nothing runs until ``start(makeResponder:)``.
     public init(configuration: Configuration) {
@@ -72,9 +100,28 @@ public final class FastCGIServer: Sendable {
         }
     }
 
+    /// The accept threads' current state.
+    public var statistics: Statistics {
+        Statistics(
+            threads: configuration.threads,
+            busy: busy.load(ordering: .relaxed),
+            accepted: accepted.load(ordering: .relaxed)
+        )
+    }
+
+    /// Starts, serves until SIGTERM or SIGINT, then drains in-flight requests. Call
+    /// ``ProcessSignals/blockTermination()`` first thing in `main`.
+    public func serveUntilTerminated(
+        onSignal: (Int32) -> Void = { _ in },
+        makeResponder: @escaping @Sendable () throws -> any HTTPResponder
+    ) throws {
+        try start(makeResponder: makeResponder)
+        onSignal(ProcessSignals.waitForTermination())
+        shutdown()
+    }
+
     /// Serves responders from `makeResponder` on `threads` accept threads until SIGTERM or
-    /// SIGINT, then drains in-flight requests. Call ``ProcessSignals/blockTermination()``
-    /// first thing in `main`.
+    /// SIGINT (see ``serveUntilTerminated(onSignal:makeResponder:)``).
     public static func serve(
         socket: FileDescriptor = .standardInput,
         threads: Int,
@@ -83,10 +130,8 @@ public final class FastCGIServer: Sendable {
         onSignal: (Int32) -> Void = { _ in },
         makeResponder: @escaping @Sendable () throws -> any HTTPResponder
     ) throws {
-        let server = FastCGIServer(configuration: .init(listenSocket: socket, threads: threads, maxBodyBytes: maxBodyBytes, accessLog: accessLog))
-        try server.start(makeResponder: makeResponder)
-        onSignal(ProcessSignals.waitForTermination())
-        server.shutdown()
+        try FastCGIServer(configuration: .init(listenSocket: socket, threads: threads, maxBodyBytes: maxBodyBytes, accessLog: accessLog))
+            .serveUntilTerminated(onSignal: onSignal, makeResponder: makeResponder)
     }
 
     private func acceptLoop(index: Int, makeResponder: @Sendable () throws -> any HTTPResponder) {
@@ -115,14 +160,21 @@ public final class FastCGIServer: Sendable {
                 continue
             }
             let started = DispatchTime.now().uptimeNanoseconds
+            busy.add(1, ordering: .relaxed)
+            accepted.add(1, ordering: .relaxed)
+            defer { busy.subtract(1, ordering: .relaxed) }
             let incoming = read(request)
             RequestContext.with(id: incoming.requestID) {
                 var response = responder.respond(to: incoming)
                 if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
                 write(response, to: request)
                 FCGX_Finish_r(request)
+                let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
+                configuration.observer?(CompletedRequest(
+                    method: incoming.method, route: response.route, status: response.status.code, seconds: Double(nanoseconds) / 1e9
+                ))
                 if let log = configuration.accessLog, log.isEnabled(.info) {
-                    let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
+                    let micros = nanoseconds / 1_000
                     log.log(.info, "request", [
                         ("method", incoming.method), ("route", response.route ?? "-"), ("status", String(response.status.code)),
                         ("duration_ms", "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())"), ("bytes", String(response.body.count)),

@@ -35,16 +35,42 @@ public final class FastCGISupervisor: Sendable {
         var probation: Set<ObjectIdentifier> = []
         /// Replaced workers draining; their exit is not restarted.
         var retired: Set<ObjectIdentifier> = []
+        var restarts = 0
+        var reloads = 0
+    }
+
+    /// The workers now, and what happened to them so far (for status pages and metrics).
+    public struct Statistics: Sendable {
+        /// Process ids of the current workers, by slot.
+        public var workers: [Int32]
+        /// Workers started again after they died.
+        public var restarts: Int
+        /// Completed reloads.
+        public var reloads: Int
     }
 
     private let configuration: Configuration
     private let state = Mutex(State())
     private let log: @Sendable (String) -> Void
+    private let onExit: @Sendable (Int32) -> Void
 
-    /// Creates a supervisor; `log` receives one line per lifecycle event.
-    public init(configuration: Configuration, log: @escaping @Sendable (String) -> Void) {
+    /// Creates a supervisor; `log` receives one line per lifecycle event, `onExit` the pid of
+    /// every worker process that ended (for whatever reason).
+    public init(configuration: Configuration, log: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (Int32) -> Void = { _ in }) {
         self.configuration = configuration
         self.log = log
+        self.onExit = onExit
+    }
+
+    /// The current workers and counts.
+    public var statistics: Statistics {
+        state.withLock { state in
+            Statistics(
+                workers: state.children.keys.sorted().compactMap { state.children[$0]?.processIdentifier },
+                restarts: state.restarts,
+                reloads: state.reloads
+            )
+        }
     }
 
     /// Starts every worker.
@@ -106,6 +132,7 @@ public final class FastCGISupervisor: Sendable {
             }
             log("worker \(old.processIdentifier) replaced by \(replacement.processIdentifier)")
         }
+        state.withLock { $0.reloads += 1 }
         return true
     }
 
@@ -117,11 +144,13 @@ public final class FastCGISupervisor: Sendable {
         process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket.rawValue, closeOnDealloc: false)
         let started = Date()
         process.terminationHandler = { [self] finished in
+            onExit(finished.processIdentifier)
             let restart = state.withLock { state -> Bool in
                 let id = ObjectIdentifier(finished)
                 // Replaced or still proving itself during a reload: the reload decides.
                 if state.retired.remove(id) != nil || state.probation.remove(id) != nil { return false }
                 if state.children[slot] === finished { state.children[slot] = nil }
+                if !state.stopping { state.restarts += 1 }
                 return !state.stopping
             }
             guard restart else { return }

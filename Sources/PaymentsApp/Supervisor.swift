@@ -2,6 +2,7 @@ import FastCGI
 import Foundation
 import PaymentsSQLite
 import ServiceSupport
+import Synchronization
 
 /// Supervisor mode: migrates the database once, owns the socket, runs the worker processes.
 enum Supervisor {
@@ -18,16 +19,22 @@ enum Supervisor {
         Sweeper.start(configuration: configuration, log: log)
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
+        let board = try StatusBoard(directory: options.statusDirectory ?? socketPath + ".status")
+        try board.clear()
+        // Termination handlers may run on several threads at once; retire one worker at a time.
+        let retiring = Mutex(())
         let supervisor = FastCGISupervisor(
             configuration: .init(
                 executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
-                arguments: ["--child", "--threads", String(options.threads)],
+                arguments: ["--child", "--threads", String(options.threads), "--status-dir", board.directory],
                 workers: options.workers,
                 listenSocket: socket
             ),
-            log: { log.info($0) }
+            log: { log.info($0) },
+            onExit: { pid in retiring.withLock { _ in board.retire(pid: pid) } }
         )
         try supervisor.start()
+        publishReports(of: supervisor, options: options, to: board, log: log)
         log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.databasePath)")
         while true {
             let signal = ProcessSignals.wait(for: ProcessSignals.termination + [ProcessSignals.reload])
@@ -53,5 +60,28 @@ enum Supervisor {
             log.warning("cleaning up the socket: \(error)")
         }
         log.info("stopped")
+    }
+
+    /// Publishes the supervisor's report every second on a thread of its own.
+    private static func publishReports(of supervisor: FastCGISupervisor, options: WorkerOptions, to board: StatusBoard, log: Logger) {
+        let startedAt = Date().timeIntervalSince1970
+        Thread.detachNewThread {
+            var failing = false
+            while true {
+                let statistics = supervisor.statistics
+                do {
+                    try board.publish(SupervisorReport(
+                        pid: getpid(), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+                        configuredWorkers: options.workers, threadsPerWorker: options.threads,
+                        workers: statistics.workers, restarts: statistics.restarts, reloads: statistics.reloads
+                    ))
+                    failing = false
+                } catch {
+                    if !failing { log.warning("cannot publish the supervisor's status report: \(error)") }
+                    failing = true
+                }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
     }
 }

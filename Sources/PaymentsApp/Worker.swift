@@ -27,23 +27,30 @@ enum Worker {
                 failureThreshold: configuration.circuitFailures, openSeconds: configuration.circuitOpenSeconds
             )
         }
-        let gateway = DinteroClient(configuration: configuration.dintero, transport: guarded("dintero"), log: log)
+        let dinteroGuard = guarded("dintero"), providerGuard = guarded("provider")
+        let monitor = WorkerMonitor(
+            guards: [dinteroGuard, providerGuard],
+            board: try options.statusDirectory.map { try StatusBoard(directory: $0) }
+        )
+        let gateway = DinteroClient(configuration: configuration.dintero, transport: dinteroGuard, log: log)
         let provider = ProviderClient(
             baseURL: configuration.payments.providerURL,
             apiKey: configuration.payments.providerAPIKey,
             timeout: configuration.payments.providerTimeout,
             currency: configuration.payments.currency,
-            transport: guarded("provider")
+            transport: providerGuard
         )
-        try FastCGIServer.serve(
-            threads: options.threads,
-            maxBodyBytes: configuration.maxBodyBytes,
-            accessLog: log,
-            onSignal: { log.info("signal \($0): finishing in-flight requests") }
-        ) {
+        let server = FastCGIServer(configuration: .init(
+            threads: options.threads, maxBodyBytes: configuration.maxBodyBytes, accessLog: log,
+            observer: { monitor.observe($0) }
+        ))
+        monitor.attach(server)
+        monitor.startPublishing(every: 1, log: log)
+        defer { monitor.publishFinalReport() }
+        try server.serveUntilTerminated(onSignal: { log.info("signal \($0): finishing in-flight requests") }) {
             // One SQLite connection per accept thread, opened on that thread.
             let connection = try Schema.open(path: configuration.databasePath)
-            return Application.router(
+            var router = Application.router(
                 configuration: configuration,
                 orders: SQLiteOrderStore(connection: connection),
                 gateway: gateway,
@@ -52,6 +59,14 @@ enum Worker {
                 provider: provider,
                 log: log
             )
+            OperationsController(
+                monitor: monitor,
+                health: SQLiteStoreHealth(connection: connection),
+                databasePath: configuration.databasePath,
+                listenQueue: { FileDescriptor.standardInput.listenQueue },
+                clock: SystemClock()
+            ).register(on: &router)
+            return router
         }
     }
 }

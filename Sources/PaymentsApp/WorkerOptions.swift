@@ -9,6 +9,9 @@ struct WorkerOptions {
     var threads = 16
     /// Set by the supervisor for the processes it spawns.
     var isChild = false
+    /// Where the supervisor and its workers publish status reports (`/status`, `/metrics`);
+    /// the supervisor defaults it to `<socket>.status`.
+    var statusDirectory: String?
 
     static let usage = """
         usage: payments-worker [--socket PATH] [--workers N] [--threads N] [--socket-mode OCTAL]
@@ -20,6 +23,8 @@ struct WorkerOptions {
                              (env THREADS, default 16; at most half of them wait on Dintero
                              or the card provider at once, see OUTBOUND_CONCURRENCY)
           --socket-mode M    permissions of the socket file (env FCGI_SOCKET_MODE, default 660)
+          --status-dir DIR   where processes publish the figures of /status and /metrics
+                             (env STATUS_DIR, default: the socket path + ".status")
         Service settings come from the environment; see README.md.
         """
 
@@ -29,6 +34,7 @@ struct WorkerOptions {
         options.workers = try environment.integer("WORKERS", default: options.workers, in: 1...64)
         options.threads = try environment.integer("THREADS", default: options.threads, in: 1...256)
         if let mode = environment.string("FCGI_SOCKET_MODE") { options.socketMode = try octal(mode) }
+        options.statusDirectory = environment.string("STATUS_DIR")
         var rest = arguments.dropFirst()[...]
         func value(_ flag: String) throws -> String {
             guard let value = rest.popFirst() else { throw ConfigurationError("\(flag) needs a value\n\(usage)") }
@@ -48,9 +54,13 @@ struct WorkerOptions {
             case "--threads": options.threads = try count(flag, 1...256)
             case "--socket-mode": options.socketMode = try octal(try value(flag))
             case "--child": options.isChild = true
+            case "--status-dir": options.statusDirectory = try value(flag)
             case "-h", "--help": throw ConfigurationError(usage)
             default: throw ConfigurationError("unknown option \(flag)\n\(usage)")
             }
+        }
+        if options.statusDirectory == nil, let socket = options.socketPath, !options.isChild {
+            options.statusDirectory = socket + ".status"
         }
         return options
     }

@@ -77,6 +77,15 @@ public enum Schema {
             CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
             CREATE INDEX orders_status_updated ON orders (status, updated_at);
             """),
+        // One row that readiness checks update: proof that this process can write.
+        Migration(version: 5, sql: """
+            CREATE TABLE service_heartbeat (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                checked_at INTEGER NOT NULL,
+                checked_by TEXT NOT NULL
+            );
+            INSERT INTO service_heartbeat (id, checked_at, checked_by) VALUES (1, 0, '');
+            """),
     ])
 
     /// Opens a connection and applies missing migrations (race-free across processes).

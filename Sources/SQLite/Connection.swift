@@ -1,4 +1,7 @@
 import CSQLite
+import Synchronization
+
+private let busyRetryCount = Atomic<Int>(0)
 
 // SQLITE_TRANSIENT: SQLite copies bound text and blobs before the call returns.
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -53,12 +56,36 @@ public final class Connection {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, options.busyTimeoutMilliseconds)
+        // SQLite's own busy-timeout schedule, but counted (the `sqlite_busy_retries` metric).
+        sqlite3_busy_handler(db, { context, count in
+            Connection.waitWhileBusy(attempt: Int(count), timeoutMilliseconds: Int(bitPattern: context))
+        }, UnsafeMutableRawPointer(bitPattern: Int(options.busyTimeoutMilliseconds)))
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
     }
 
     deinit {
         close()
+    }
+
+    /// How many times a connection of this process waited for another's lock (each wait is
+    /// one retry of SQLite's busy handler).
+    public static var busyRetries: Int { busyRetryCount.load(ordering: .relaxed) }
+
+    private static let busyDelays = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
+
+    private static func waitWhileBusy(attempt: Int, timeoutMilliseconds: Int) -> Int32 {
+        let last = busyDelays.count - 1
+        var delay = busyDelays[min(attempt, last)]
+        let waited = attempt <= last
+            ? busyDelays[..<attempt].reduce(0, +)
+            : busyDelays.reduce(0, +) + busyDelays[last] * (attempt - last - 1)
+        if waited + delay > timeoutMilliseconds {
+            delay = timeoutMilliseconds - waited
+            if delay <= 0 { return 0 }
+        }
+        busyRetryCount.add(1, ordering: .relaxed)
+        sqlite3_sleep(Int32(delay))
+        return 1
     }
 
     /// Finalizes cached statements and closes the connection. Safe to call twice.

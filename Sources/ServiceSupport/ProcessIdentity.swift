@@ -11,6 +11,11 @@ public enum ProcessIdentity {
     public static func isAlive(_ owner: String) -> Bool {
         guard let colon = owner.lastIndex(of: ":"), let pid = Int32(owner[owner.index(after: colon)...]) else { return true }
         guard owner[..<colon] == ProcessInfo.processInfo.hostName[...] else { return true }
-        return kill(pid, 0) == 0 || errno != ESRCH
+        return isAlive(pid: pid)
+    }
+
+    /// False only when no process `pid` exists on this host.
+    public static func isAlive(pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno != ESRCH
     }
 }

@@ -84,6 +84,15 @@ extension IntegrationSuite {
                 #expect(statuses.last == 503, "\(statuses)")
                 #expect(statuses.dropLast().allSatisfy { $0 == 502 }, "\(statuses)")
                 #expect((fastFailure ?? 1) < 0.2)
+                // Operators see it: readiness degraded (still 200), the outcomes counted.
+                #expect(shop.eventually(timeout: 3) {
+                    let ready = try? shop.http.get("/readyz")
+                    return ready?.status == 200 && ready?.json["status"]?.stringValue == "degraded"
+                        && ready?.json["checks"]?["dintero"]?["circuit"]?.stringValue != "closed"
+                })
+                let metrics = try OperationsTests.metrics(shop)
+                #expect((metrics[#"payments_outbound_requests_total{target="dintero",outcome="timeout"}"#] ?? 0) >= 3, "\(metrics)")
+                #expect((metrics[#"payments_outbound_requests_total{target="dintero",outcome="rejected_circuit_open"}"#] ?? 0) >= 1)
                 try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":0,"count":0}"#)
                 #expect(shop.eventually(timeout: 10) {
                     (try? shop.http.postJSON("/orders", #"{"amount": 800, "currency": "NOK"}"#))?.status == 200

@@ -32,7 +32,7 @@ extension IntegrationSuite {
                 "-keyout", "\(directory)/key.pem", "-out", "\(directory)/cert.pem",
             ])
             #expect(certificate.status == 0, "\(certificate.output)")
-            for file in ["payments.locations", "payments.fastcgi", "payments.errors"] {
+            for file in ["payments.locations", "payments.fastcgi", "payments.errors", "payments.internal"] {
                 try FileManager.default.copyItem(atPath: "\(nginx)/\(file)", toPath: "\(directory)/\(file)")
             }
             var site = try String(contentsOfFile: "\(nginx)/payments.conf", encoding: .utf8)
@@ -118,6 +118,20 @@ extension IntegrationSuite {
                 let burst = try Self.run("/usr/bin/curl", ["-ks", "-w", "\n%{http_code}\n"] + Array(repeating: "\(base)/orders/x", count: 80)).output
                 #expect(burst.contains("\n429\n"), "\(burst.suffix(300))")
                 #expect(burst.contains(#""title":"Too Many Requests","status":429"#))
+
+                // Operator endpoints: loopback may read them; with an allow-list that leaves
+                // this client out, nginx refuses with a problem document before any worker.
+                // (After the burst above the API limit holds for a moment here too.)
+                #expect(shop.eventually(timeout: 5) {
+                    (try? Self.run("/usr/bin/curl", ["-ks", "-w", "\n%{http_code}", "\(base)/healthz"]))?.output.hasSuffix("\n200") == true
+                })
+                try "allow 192.0.2.1;\ndeny all;\n".write(toFile: "\(directory)/payments.internal", atomically: true, encoding: .utf8)
+                kill(nginx.processIdentifier, SIGHUP)
+                #expect(shop.eventually(timeout: 5) {
+                    (try? Self.run("/usr/bin/curl", ["-ks", "-o", "/dev/null", "-w", "%{http_code}", "\(base)/metrics"]))?.output == "403"
+                })
+                let refused = try Self.run("/usr/bin/curl", ["-ks", "\(base)/metrics"]).output
+                #expect((try? JSONValue.parse(refused))?["status"] == .int(403), "\(refused)")
             }
         }
 

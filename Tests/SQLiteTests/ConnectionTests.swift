@@ -202,3 +202,41 @@ extension Connection {
         #expect(try setup.scalar("SELECT n FROM counter")?.int64 == Int64(threads * increments))
     }
 }
+
+@Suite struct BusyRetryTests {
+    /// A writer waiting for another connection's lock is counted once per retry, and gets
+    /// through once the lock is released (within the busy timeout).
+    @Test func waitsForALockAreCounted() throws {
+        let path = temporaryDatabase()
+        let waiter = try Connection(path: path)
+        try waiter.execute("CREATE TABLE t (x INTEGER)")
+        let before = Connection.busyRetries
+        let locked = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            // Connections stay on the thread that opened them.
+            let holder = try! Connection(path: path)
+            try! holder.execute("BEGIN IMMEDIATE")
+            locked.signal()
+            Thread.sleep(forTimeInterval: 0.2)
+            try! holder.execute("COMMIT")
+            released.signal()
+        }
+        locked.wait()
+        try waiter.write { try $0.run("INSERT INTO t VALUES (1)") }
+        released.wait()
+        #expect(Connection.busyRetries - before >= 3)
+        #expect(try waiter.scalar("SELECT count(*) FROM t")?.int64 == 1)
+    }
+
+    @Test func theBusyTimeoutStillEndsTheWait() throws {
+        let path = temporaryDatabase()
+        let holder = try Connection(path: path)
+        try holder.execute("CREATE TABLE t (x INTEGER)")
+        let waiter = try Connection(path: path, options: .init(busyTimeoutMilliseconds: 100))
+        try holder.execute("BEGIN IMMEDIATE")
+        defer { try? holder.execute("ROLLBACK") }
+        let started = Date()
+        #expect(throws: SQLiteError.self) { try waiter.write { try $0.run("INSERT INTO t VALUES (1)") } }
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+}

@@ -22,8 +22,22 @@ public final class GuardedTransport: HTTPTransport {
         public var circuit: CircuitState
         public var rejectedAtCapacity: Int
         public var rejectedCircuitOpen: Int
+        /// Answered with a status below 500.
         public var succeeded: Int
-        public var failed: Int
+        /// Answered with a 5xx.
+        public var serverErrors: Int
+        /// No answer within the timeout.
+        public var timedOut: Int
+        /// Connection refused or broken.
+        public var unreachable: Int
+
+        /// Calls by outcome, as the `outcome` label of the outbound-calls metric.
+        public var outcomes: KeyValuePairs<String, Int> {
+            [
+                "ok": succeeded, "server_error": serverErrors, "timeout": timedOut, "unreachable": unreachable,
+                "rejected_at_capacity": rejectedAtCapacity, "rejected_circuit_open": rejectedCircuitOpen,
+            ]
+        }
     }
 
     private struct State {
@@ -34,7 +48,9 @@ public final class GuardedTransport: HTTPTransport {
         var rejectedAtCapacity = 0
         var rejectedCircuitOpen = 0
         var succeeded = 0
-        var failed = 0
+        var serverErrors = 0
+        var timedOut = 0
+        var unreachable = 0
     }
 
     private let base: HTTPTransport
@@ -67,12 +83,7 @@ public final class GuardedTransport: HTTPTransport {
         } catch {
             result = .failure(error)
         }
-        let failed: Bool
-        switch result {
-        case .success(let response): failed = response.status.isServerError
-        case .failure: failed = true
-        }
-        record(failed: failed)
+        record(result)
         return try result.get()
     }
 
@@ -83,7 +94,8 @@ public final class GuardedTransport: HTTPTransport {
             Snapshot(
                 target: target, inFlight: state.inFlight, maxConcurrent: maxConcurrent,
                 circuit: Self.circuit(state, at: current), rejectedAtCapacity: state.rejectedAtCapacity,
-                rejectedCircuitOpen: state.rejectedCircuitOpen, succeeded: state.succeeded, failed: state.failed
+                rejectedCircuitOpen: state.rejectedCircuitOpen, succeeded: state.succeeded, serverErrors: state.serverErrors,
+                timedOut: state.timedOut, unreachable: state.unreachable
             )
         }
     }
@@ -116,14 +128,20 @@ public final class GuardedTransport: HTTPTransport {
         if let refusal { throw refusal }
     }
 
-    private func record(failed: Bool) {
+    private func record(_ result: Result<TransportResponse, TransportError>) {
         let current = now()
         state.withLock { state in
             state.inFlight -= 1
             let wasProbe = state.probing
             state.probing = false
+            var failed = true
+            switch result {
+            case .success(let response) where response.status.isServerError: state.serverErrors += 1
+            case .success: failed = false
+            case .failure(.timedOut): state.timedOut += 1
+            case .failure: state.unreachable += 1
+            }
             if failed {
-                state.failed += 1
                 state.consecutiveFailures += 1
                 if wasProbe || state.consecutiveFailures >= failureThreshold {
                     state.openUntil = current + openSeconds

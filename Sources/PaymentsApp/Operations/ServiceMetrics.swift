@@ -1,0 +1,38 @@
+import ServiceSupport
+
+/// The metric names the service exposes at `/metrics`, with their help texts.
+enum ServiceMetrics {
+    static let requests = "payments_http_requests_total"
+    static let requestDuration = "payments_http_request_duration_seconds"
+    static let acceptedRequests = "payments_accepted_requests_total"
+    static let threads = "payments_worker_threads"
+    static let workers = "payments_workers"
+    static let restarts = "payments_worker_restarts_total"
+    static let reloads = "payments_reloads_total"
+    static let listenQueue = "payments_listen_queue"
+    static let listenQueueLimit = "payments_listen_queue_limit"
+    static let outbound = "payments_outbound_requests_total"
+    static let outboundInFlight = "payments_outbound_in_flight"
+    static let circuit = "payments_outbound_circuit_state"
+    static let sqliteBusyRetries = "payments_sqlite_busy_retries_total"
+    static let walBytes = "payments_sqlite_wal_bytes"
+    static let databaseBytes = "payments_sqlite_database_bytes"
+
+    static let exposition = PrometheusExposition(metrics: [
+        .init(requests, .counter, "Requests answered by the workers, by method, route pattern and status."),
+        .init(requestDuration, .histogram, "Time from accept to the response written, by method and route pattern."),
+        .init(acceptedRequests, .counter, "FastCGI requests accepted by the workers."),
+        .init(threads, .gauge, "Accept threads of all workers, busy (serving a request) or idle (waiting in accept)."),
+        .init(workers, .gauge, "Worker processes: configured, and running with a fresh status report."),
+        .init(restarts, .counter, "Worker processes started again after they died."),
+        .init(reloads, .counter, "Completed reloads (SIGHUP)."),
+        .init(listenQueue, .gauge, "Connections waiting in the FastCGI socket's accept queue."),
+        .init(listenQueueLimit, .gauge, "Size of the FastCGI socket's accept queue."),
+        .init(outbound, .counter, "Outbound calls by target (dintero, provider) and outcome."),
+        .init(outboundInFlight, .gauge, "Outbound calls in flight, by target."),
+        .init(circuit, .gauge, "Worker processes whose circuit breaker for the target is in this state."),
+        .init(sqliteBusyRetries, .counter, "Times a SQLite connection waited for another connection's lock."),
+        .init(walBytes, .gauge, "Size of the SQLite write-ahead log file."),
+        .init(databaseBytes, .gauge, "Size of the SQLite database file."),
+    ])
+}

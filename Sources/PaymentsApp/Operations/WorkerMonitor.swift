@@ -1,0 +1,98 @@
+import FastCGI
+import Foundation
+import HTTPKit
+import ServiceSupport
+import SQLite
+import Synchronization
+
+/// One worker process's view of itself: request metrics recorded by the accept threads, the
+/// accept threads' state, the outbound guards, and the report it publishes on the status board.
+final class WorkerMonitor: Sendable {
+    let recorder = MetricsRecorder()
+    let startedAt = Date().timeIntervalSince1970
+    let guards: [GuardedTransport]
+    let board: StatusBoard?
+    private let server = Mutex<FastCGIServer?>(nil)
+
+    init(guards: [GuardedTransport], board: StatusBoard?) {
+        self.guards = guards
+        self.board = board
+    }
+
+    /// The server whose threads this monitor reports (set once it exists).
+    func attach(_ server: FastCGIServer) {
+        self.server.withLock { $0 = server }
+    }
+
+    /// Records one served request (called on the accept thread).
+    func observe(_ request: FastCGIServer.CompletedRequest) {
+        // Methods nginx passes are a handful; anything else is one label value, not many.
+        let method = Self.knownMethods.contains(request.method) ? request.method : "OTHER"
+        let route = request.route ?? "unmatched"
+        let counter = MetricSeries.key(ServiceMetrics.requests, ["method": method, "route": route, "status": String(request.status)])
+        let histogram = MetricSeries.key(ServiceMetrics.requestDuration, ["method": method, "route": route])
+        recorder.update { metrics in
+            metrics.counters[counter, default: 0] += 1
+            metrics.histograms[histogram, default: Histogram()].observe(request.seconds)
+        }
+    }
+
+    private static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    /// This process now.
+    func report() -> WorkerReport {
+        let statistics = server.withLock { $0?.statistics }
+        let (threads, busy, accepted) = (statistics?.threads ?? 0, statistics?.busy ?? 0, statistics?.accepted ?? 0)
+        var metrics = recorder.snapshot
+        metrics.counters[ServiceMetrics.acceptedRequests] = Double(accepted)
+        metrics.counters[ServiceMetrics.sqliteBusyRetries] = Double(Connection.busyRetries)
+        metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "busy"])] = Double(busy)
+        metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "idle"])] = Double(threads - busy)
+        var circuits: [String: String] = [:]
+        var inFlight: [String: Int] = [:]
+        var limits: [String: Int] = [:]
+        for guarded in guards {
+            let snapshot = guarded.snapshot
+            circuits[snapshot.target] = snapshot.circuit.rawValue
+            inFlight[snapshot.target] = snapshot.inFlight
+            limits[snapshot.target] = snapshot.maxConcurrent
+            for (outcome, count) in snapshot.outcomes {
+                metrics.counters[MetricSeries.key(ServiceMetrics.outbound, ["target": snapshot.target, "outcome": outcome])] = Double(count)
+            }
+            metrics.gauges[MetricSeries.key(ServiceMetrics.outboundInFlight, ["target": snapshot.target])] = Double(snapshot.inFlight)
+            for state in [GuardedTransport.CircuitState.closed, .open, .halfOpen] {
+                metrics.gauges[MetricSeries.key(ServiceMetrics.circuit, ["target": snapshot.target, "state": state.rawValue])] =
+                    snapshot.circuit == state ? 1 : 0
+            }
+        }
+        return WorkerReport(
+            pid: getpid(), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+            threads: threads, busyThreads: busy, acceptedRequests: accepted,
+            circuits: circuits, outboundInFlight: inFlight, outboundLimit: limits, metrics: metrics
+        )
+    }
+
+    /// Publishes a report every `interval` seconds on a thread of its own.
+    func startPublishing(every interval: Double, log: Logger) {
+        guard let board else { return }
+        Thread.detachNewThread { [self] in
+            var failing = false
+            while true {
+                do {
+                    try board.publish(report())
+                    failing = false
+                } catch {
+                    // Say it once, not every second.
+                    if !failing { log.warning("cannot publish this worker's status report: \(error)") }
+                    failing = true
+                }
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
+    }
+
+    /// A last report after draining, so the supervisor retires this process's final counts.
+    func publishFinalReport() {
+        try? board?.publish(report())
+    }
+}
