@@ -53,7 +53,7 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "PaymentsWorker", dependencies: ["PaymentsApp", "FastCGI", "ServiceSupport"]),
-        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero"]),
+        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero", "PaymentsDomain"]),
         .executableTarget(name: "PaymentsStack", dependencies: ["LocalStack", "FastCGI", "Dintero", "ServiceSupport"]),
 
         // Test doubles shared by the test targets; never linked into a product.

@@ -52,6 +52,27 @@ public final class DinteroClient: PaymentGateway {
         try fetch("/v1/sessions/", id, as: "session without id", DinteroSession.init(json:))
     }
 
+    public func perform(_ operation: OperationRequest) throws(DinteroError) -> OperationAnswer {
+        let response = try authorized(
+            method: "POST",
+            url: "\(configuration.checkoutBaseURL)/v1/transactions/\(FormEncoding.percentEncode(operation.transactionID))/\(operation.kind.rawValue)",
+            body: operation.body
+        )
+        if response.status == 202 { return .accepted(requestID: response.headers["event-request-id"]) }
+        guard response.status.isSuccess else { throw Self.failure(response) }
+        guard let transaction = DinteroTransaction(json: try Self.json(response)) else {
+            throw .invalidResponse("\(operation.kind.rawValue) answer without a transaction")
+        }
+        return .completed(transaction)
+    }
+
+    public func cancelSession(id: String) throws(DinteroError) -> DinteroSession {
+        let response = try authorized(method: "POST", url: "\(configuration.checkoutBaseURL)/v1/sessions/\(FormEncoding.percentEncode(id))/cancel", body: nil)
+        guard response.status.isSuccess else { throw Self.failure(response) }
+        guard let session = DinteroSession(json: try Self.json(response)) else { throw .invalidResponse("cancel answer without a session") }
+        return session
+    }
+
     /// `GET {checkout}{path}{id}`: nil on 404, the decoded document on 2xx.
     private func fetch<T>(_ path: String, _ id: String, as missing: String, _ decode: (JSONValue) -> T?) throws(DinteroError) -> T? {
         let response = try authorized(

@@ -1,10 +1,11 @@
 import HTTPKit
 import PaymentsDomain
+import ServiceSupport
 
 extension SessionRequest {
     /// The `sessions-profile` request body.
     func body(profileID: String) -> JSONValue {
-        .object([
+        var members: [(String, JSONValue)] = [
             ("url", .object([("return_url", .string(returnURL)), ("callback_url", .string(callbackURL))])),
             ("order", .object([
                 ("amount", .int(amount)),
@@ -12,7 +13,25 @@ extension SessionRequest {
                 ("merchant_reference", .string(merchantReference)),
             ])),
             ("profile_id", .string(profileID)),
-        ])
+        ]
+        if let expiresAt { members.append(("expires_at", .string(Timestamp.iso8601(epochMilliseconds: expiresAt)))) }
+        return .object(members)
+    }
+}
+
+extension OperationRequest {
+    /// The capture / refund body (a void has none).
+    var body: JSONValue? {
+        switch kind {
+        case .capture:
+            return .object([("amount", .int(amount ?? 0)), ("capture_reference", .string(reference))])
+        case .refund:
+            var members: [(String, JSONValue)] = [("amount", .int(amount ?? 0)), ("refund_reference", .string(reference))]
+            if let reason { members.append(("reason", .string(reason))) }
+            return .object(members)
+        case .void:
+            return nil
+        }
     }
 }
 
@@ -27,7 +46,15 @@ extension DinteroTransaction {
             amount: amount,
             currency: currency,
             merchantReference: json["merchant_reference"]?.stringValue,
-            sessionID: json["session_id"]?.stringValue
+            sessionID: json["session_id"]?.stringValue,
+            events: (json["events"]?.arrayValue ?? []).compactMap { event in
+                event["event"]?.stringValue.map { name in
+                    Event(
+                        name: name, success: event["success"] != .bool(false), amount: event["amount"]?.integerValue,
+                        reference: event["event_reference"]?.stringValue, correlationID: event["correlation_request_id"]?.stringValue
+                    )
+                }
+            }
         )
     }
 }
@@ -42,7 +69,8 @@ extension DinteroSession {
             merchantReference: json["order"]?["merchant_reference"]?.stringValue,
             transactionID: json["transaction_id"]?.stringValue,
             cancelledAt: json["cancelled_at"]?.stringValue,
-            events: (json["events"]?.arrayValue ?? []).compactMap { ($0["name"] ?? $0["event"])?.stringValue }
+            events: (json["events"]?.arrayValue ?? []).compactMap { ($0["name"] ?? $0["event"])?.stringValue },
+            expiresAt: json["expires_at"]?.stringValue
         )
     }
 }

@@ -48,10 +48,11 @@ extension SandboxAPI {
             ("merchant_reference", session.merchantReference),
         ]
         if let callbackURL = session.callbackURL {
-            callbacks.deliver(to: Self.url(callbackURL, adding: parameters + [
-                ("time", Timestamp.iso8601(epochMilliseconds: Date().epochMilliseconds)),
-                ("event", "AUTHORIZE"),
-            ]))
+            if ["FAILED", "DECLINED"].contains(outcome) {
+                callbacks.deliver(to: callbackURL, .error("failed"), parameters: parameters, body: transaction.json)
+            } else {
+                callbacks.deliver(to: callbackURL, .authorize, parameters: parameters, body: transaction.json)
+            }
         }
         log.info("session \(session.id) paid: transaction \(transaction.id) \(outcome)")
         return .redirect(to: Self.url(session.returnURL, adding: parameters), status: 302)
@@ -60,6 +61,9 @@ extension SandboxAPI {
     func cancel(sessionID: String) -> HTTPResponse {
         guard let session = state.cancel(sessionID: sessionID) else {
             return HTML.page(title: "Session closed", message: "This payment session is unknown or already completed.", status: 410)
+        }
+        if let callbackURL = session.callbackURL {
+            callbacks.deliver(to: callbackURL, .error("cancelled"), parameters: [("session_id", session.id), ("merchant_reference", session.merchantReference)])
         }
         return .redirect(to: Self.url(session.returnURL, adding: [
             ("error", "cancelled"),

@@ -25,7 +25,15 @@ struct SandboxAPI {
         router.on("GET", "/v1/view/:sid") { _, parameters in paymentPage(sessionID: try parameters.require("sid")) }
         router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: try parameters.require("sid")) }
         router.on("POST", "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: try parameters.require("sid")) }
-        SandboxControl(state: state).register(on: &router)
+        for kind in ["capture", "refund", "void"] {
+            router.on("POST", "/v1/transactions/:id/\(kind)") { request, parameters in
+                try state.respond(faultsFor: kind) { try operation(kind, request, transactionID: try parameters.require("id")) }
+            }
+        }
+        router.on("POST", "/v1/sessions/:id/cancel") { request, parameters in
+            try state.respond(faultsFor: "sessions") { try cancelSession(request, id: try parameters.require("id")) }
+        }
+        SandboxControl(state: state, callbacks: callbacks).register(on: &router)
         SandboxProvider(state: state).register(on: &router)
     }
 
@@ -89,10 +97,14 @@ struct SandboxAPI {
         guard body["profile_id"]?.stringValue?.isEmpty == false else {
             return Self.error(400, "bad_request", "profile_id is required")
         }
+        let expiresAt = body["expires_at"]?.stringValue
+        if let expiresAt, Timestamp.parse(expiresAt) == nil {
+            return Self.error(400, "bad_request", "expires_at must be an ISO 8601 date-time")
+        }
         let id = "\(configuration.accountID).\(SandboxState.randomID(22))"
         state.add(SandboxState.Session(
             id: id, amount: amount, currency: currency, merchantReference: reference,
-            returnURL: returnURL, callbackURL: callbackURL
+            returnURL: returnURL, callbackURL: callbackURL, expiresAt: expiresAt
         ))
         return .json(.object([("id", .string(id)), ("url", .string("\(configuration.publicURL)/v1/view/\(id)"))]))
     }
@@ -101,6 +113,52 @@ struct SandboxAPI {
         guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
         guard let session = state.session(id) else { return Self.error(404, "not_found", "Session not found") }
         return .json(session.json)
+    }
+
+    private func cancelSession(_ request: HTTPRequest, id: String) throws -> HTTPResponse {
+        guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
+        guard state.session(id) != nil else { return Self.error(404, "not_found", "Session not found") }
+        guard let session = state.cancel(sessionID: id) else {
+            return Self.error(400, "bad_request", "The session is paid or cancelled already")
+        }
+        return .json(session.json)
+    }
+
+    /// Capture, refund or void with Dintero's rules; 200 with the transaction, or 202 with an
+    /// `event-request-id` when the sandbox is in asynchronous mode (completed after a delay).
+    private func operation(_ kind: String, _ request: HTTPRequest, transactionID: String) throws -> HTTPResponse {
+        guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
+        let body = request.body.isEmpty ? JSONValue.object([]) : (try? JSONValue.parse(request.body)) ?? .null
+        guard body.objectMembers != nil else { return Self.error(400, "bad_request", "Body must be a JSON object") }
+        let amount = body["amount"]?.integerValue
+        if kind != "void", amount == nil { return Self.error(400, "bad_request", "amount is required") }
+        let reference = body["\(kind)_reference"]?.stringValue
+        guard state.transaction(transactionID) != nil else { return Self.error(404, "not_found", "Transaction not found") }
+        let mode = state.operationMode
+        if mode.asynchronous {
+            let requestID = UUID().uuidString.lowercased()
+            Thread.detachNewThread { [state, callbacks] in
+                usleep(useconds_t(max(0, mode.delayMilliseconds)) * 1000)
+                if case .success(let transaction) = state.operate(kind, transactionID: transactionID, amount: amount, reference: reference, correlationID: requestID) {
+                    Self.reportEvent(kind.uppercased(), transaction, state: state, callbacks: callbacks)
+                }
+            }
+            return HTTPResponse(status: .accepted, headers: [("Content-Type", "application/json"), ("event-request-id", requestID)], body: Array("{}".utf8))
+        }
+        switch state.operate(kind, transactionID: transactionID, amount: amount, reference: reference) {
+        case .failure(let refusal):
+            return Self.error(HTTPStatus(refusal.status), "bad_request", refusal.message)
+        case .success(let transaction):
+            return .json(transaction.json)
+        }
+    }
+
+    /// Tells the merchant about an operation when its callback URL asks (`report_event`).
+    static func reportEvent(_ event: String, _ transaction: SandboxState.Transaction, state: SandboxState, callbacks: CallbackDispatcher) {
+        guard let sessionID = transaction.sessionID, let session = state.session(sessionID), let callbackURL = session.callbackURL else { return }
+        callbacks.deliver(to: callbackURL, .event(event), parameters: [
+            ("transaction_id", transaction.id), ("session_id", session.id), ("merchant_reference", session.merchantReference),
+        ], body: transaction.json)
     }
 
     private func transaction(_ request: HTTPRequest, id: String) throws -> HTTPResponse {

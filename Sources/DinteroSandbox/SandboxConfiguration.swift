@@ -15,6 +15,8 @@ struct SandboxConfiguration: Sendable {
     /// arrive close together as they do with Dintero.
     var callbackDelay: Double
     var callbackAttempts: Int
+    /// Signs callbacks (`Dintero-Signature`) when set (`SANDBOX_CALLBACK_SECRET(_FILE)`).
+    var callbackSecret: String?
 
     static func from(_ environment: Environment) throws -> SandboxConfiguration {
         let defaults = DinteroConfiguration.Sandbox.defaults
@@ -25,7 +27,8 @@ struct SandboxConfiguration: Sendable {
             publicURL: try environment.baseURL("SANDBOX_PUBLIC_URL", default: defaults.baseURL),
             tokenLifetime: try environment.integer("SANDBOX_TOKEN_TTL", default: 14_400, in: 1...86_400),
             callbackDelay: try environment.seconds("SANDBOX_CALLBACK_DELAY_SECONDS", default: 0.2, in: 0...60),
-            callbackAttempts: try environment.integer("SANDBOX_CALLBACK_ATTEMPTS", default: 5, in: 0...50)
+            callbackAttempts: try environment.integer("SANDBOX_CALLBACK_ATTEMPTS", default: 5, in: 0...50),
+            callbackSecret: try environment.secret("SANDBOX_CALLBACK_SECRET")
         )
     }
 }

@@ -5,14 +5,45 @@ import ServiceSupport
 /// Test controls under `/__sandbox/` (the sandbox listens on loopback only).
 struct SandboxControl {
     let state: SandboxState
+    let callbacks: CallbackDispatcher
 
     func register(on router: inout RouteGroup) {
+        // Capture, refund and void answer 202 and complete after delay_ms (asynchronous, as
+        // Dintero may), or at once: {"asynchronous": true, "delay_ms": 300}.
+        router.on("POST", "/__sandbox/operation-mode") { request, _ in
+            let body = try JSONValue.parse(request.body)
+            state.operationMode = .init(
+                asynchronous: body["asynchronous"] == .bool(true),
+                delayMilliseconds: Int(body["delay_ms"]?.integerValue ?? 300)
+            )
+            return .json(.object([("ok", .bool(true))]))
+        }
+        // A transaction as Dintero keeps it (events included), without a token.
+        router.on("GET", "/__sandbox/transactions/:id") { _, parameters in
+            guard let transaction = state.transaction(try parameters.require("id")) else {
+                return SandboxAPI.error(404, "not_found", "Transaction not found")
+            }
+            return .json(transaction.json)
+        }
+        // A refund made in Dintero's back office (not through the service): {"amount": 100}.
+        router.on("POST", "/__sandbox/transactions/:id/back-office-refund") { request, parameters in
+            let id = try parameters.require("id")
+            let body = try JSONValue.parse(request.body)
+            switch state.operate("refund", transactionID: id, amount: body["amount"]?.integerValue, reference: "back-office") {
+            case .failure(let refusal):
+                return SandboxAPI.error(HTTPStatus(refusal.status), "refused", refusal.message)
+            case .success(let transaction):
+                SandboxAPI.reportEvent("REFUND", transaction, state: state, callbacks: callbacks)
+                return .json(transaction.json)
+            }
+        }
         // Make the next `count` calls of an endpoint (token, sessions, transactions) fail or
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
         router.on("POST", "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
-            guard let endpoint = body["endpoint"]?.stringValue, ["token", "sessions", "transactions", "provider"].contains(endpoint) else {
-                throw Problem.invalidField("endpoint", "endpoint must be token, sessions, transactions or provider")
+            let endpoints = ["token", "sessions", "transactions", "provider", "capture", "refund", "void"]
+            guard let endpoint = body["endpoint"]?.stringValue, endpoints.contains(endpoint) else {
+                throw Problem.invalidField("endpoint", "endpoint must be one of \(endpoints.joined(separator: ", "))")
             }
             state.setFault(SandboxState.Fault(
                 status: Int(body["status"]?.integerValue ?? 0),
@@ -34,14 +65,17 @@ struct SandboxControl {
                   let reference = body["merchant_reference"]?.stringValue else {
                 throw Problem.invalidField("body", "amount, currency and merchant_reference are required")
             }
+            let status = body["status"]?.stringValue ?? "AUTHORIZED"
+            let now = Date().epochMilliseconds
             let transaction = SandboxState.Transaction(
                 id: "T00000000." + SandboxState.randomID(22),
                 sessionID: body["session_id"]?.stringValue,
                 merchantReference: reference,
                 amount: amount,
                 currency: currency,
-                status: body["status"]?.stringValue ?? "AUTHORIZED",
-                createdAt: Date().epochMilliseconds
+                status: status,
+                createdAt: now,
+                events: SandboxState.initialEvents(status: status, amount: amount, at: now)
             )
             state.add(transaction)
             return .json(transaction.json)

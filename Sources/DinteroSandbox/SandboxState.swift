@@ -1,7 +1,15 @@
+import Dintero
 import Foundation
+import PaymentsDomain
 import HTTPKit
 import ServiceSupport
 import Synchronization
+
+/// A request Dintero refuses: status and message.
+struct SandboxRefusal: Error {
+    var status: Int
+    var message: String
+}
 
 /// The sandbox's in-memory Dintero: tokens, sessions, transactions, injected faults.
 final class SandboxState: Sendable {
@@ -12,6 +20,7 @@ final class SandboxState: Sendable {
         let merchantReference: String
         let returnURL: String
         let callbackURL: String?
+        var expiresAt: String?
         var transactionID: String?
         var cancelledAt: Int64?
         /// Dintero's session events, oldest first: INITIATED, VISITED, AUTHORIZED…, CANCELLED.
@@ -37,6 +46,7 @@ final class SandboxState: Sendable {
                 })),
             ]
             if let transactionID { members.append(("transaction_id", .string(transactionID))) }
+            if let expiresAt { members.append(("expires_at", .string(expiresAt))) }
             if let cancelledAt {
                 members.append(("cancelled_at", .string(Timestamp.iso8601(epochMilliseconds: cancelledAt))))
                 members.append(("cancelled_by", .string("CUSTOMER")))
@@ -46,6 +56,15 @@ final class SandboxState: Sendable {
     }
 
     struct Transaction {
+        struct Event {
+            var name: String
+            var success: Bool
+            var amount: Int64?
+            var reference: String?
+            var correlationID: String?
+            var at: Int64
+        }
+
         let id: String
         let sessionID: String?
         let merchantReference: String
@@ -53,6 +72,10 @@ final class SandboxState: Sendable {
         let currency: String
         var status: String
         let createdAt: Int64
+        var events: [Event] = []
+
+        var captured: Int64 { events.reduce(0) { $0 + ($1.success && $1.name == "CAPTURE" ? $1.amount ?? 0 : 0) } }
+        var refunded: Int64 { events.reduce(0) { $0 + ($1.success && $1.name == "REFUND" ? $1.amount ?? 0 : 0) } }
 
         var json: JSONValue {
             .object([
@@ -65,8 +88,25 @@ final class SandboxState: Sendable {
                 ("payment_product", .string("bambora")),
                 ("payment_product_type", .string("bambora.creditcard")),
                 ("created_at", .string(Timestamp.iso8601(epochMilliseconds: createdAt))),
+                ("events", .array(events.map { event in
+                    .object([
+                        ("event", .string(event.name)),
+                        ("success", .bool(event.success)),
+                        ("amount", event.amount.map { .int($0) } ?? .null),
+                        ("transaction_status", .string(status)),
+                        ("event_reference", event.reference.map(JSONValue.string) ?? .null),
+                        ("correlation_request_id", event.correlationID.map(JSONValue.string) ?? .null),
+                        ("created_at", .string(Timestamp.iso8601(epochMilliseconds: event.at))),
+                    ])
+                })),
             ])
         }
+    }
+
+    /// How capture, refund and void answer: at once (200) or accepted and completed later (202).
+    struct OperationMode {
+        var asynchronous = false
+        var delayMilliseconds = 300
     }
 
     /// A canned failure for the next `count` calls of one endpoint.
@@ -90,6 +130,7 @@ final class SandboxState: Sendable {
         var transactions: [String: Transaction] = [:]
         var faults: [String: Fault] = [:]
         var counters = Counters()
+        var operationMode = OperationMode()
     }
 
     private let store = Mutex(Store())
@@ -130,6 +171,7 @@ final class SandboxState: Sendable {
     func pay(sessionID: String, status: String, transactionIDPrefix: String) -> (Session, Transaction)? {
         store.withLock { store in
             guard var session = store.sessions[sessionID], session.transactionID == nil, !session.cancelled else { return nil }
+            let now = Date().epochMilliseconds
             let transaction = Transaction(
                 id: transactionIDPrefix + Self.randomID(22),
                 sessionID: session.id,
@@ -137,7 +179,8 @@ final class SandboxState: Sendable {
                 amount: session.amount,
                 currency: session.currency,
                 status: status,
-                createdAt: Date().epochMilliseconds
+                createdAt: now,
+                events: Self.initialEvents(status: status, amount: session.amount, at: now)
             )
             session.transactionID = transaction.id
             session.events.append((status, transaction.createdAt))
@@ -156,6 +199,51 @@ final class SandboxState: Sendable {
             session.events.append(("CANCELLED", now))
             store.sessions[sessionID] = session
             return session
+        }
+    }
+
+    var operationMode: OperationMode {
+        get { store.withLock { $0.operationMode } }
+        set { store.withLock { $0.operationMode = newValue } }
+    }
+
+    /// Applies a capture, refund or void with Dintero's rules; the transaction afterwards, or
+    /// the error message of a 400.
+    func operate(
+        _ kind: String, transactionID: String, amount requested: Int64?, reference: String?, correlationID: String? = nil
+    ) -> Result<Transaction, SandboxRefusal> {
+        store.withLock { store in
+            guard var transaction = store.transactions[transactionID] else { return .failure(.init(status: 404, message: "Transaction not found")) }
+            let remainingCapture = transaction.amount - transaction.captured, remainingRefund = transaction.captured - transaction.refunded
+            let amount: Int64?
+            switch kind {
+            case "capture":
+                guard ["AUTHORIZED", "PARTIALLY_CAPTURED", "PARTIALLY_CAPTURED_REFUNDED"].contains(transaction.status), remainingCapture > 0 else {
+                    return .failure(.init(status: 400, message: "Cannot capture a transaction in status \(transaction.status)"))
+                }
+                amount = requested ?? remainingCapture
+                guard let amount, amount > 0, amount <= remainingCapture else {
+                    return .failure(.init(status: 400, message: "Capture amount exceeds the remaining authorized amount \(remainingCapture)"))
+                }
+            case "refund":
+                guard remainingRefund > 0 else { return .failure(.init(status: 400, message: "Nothing captured to refund")) }
+                amount = requested ?? remainingRefund
+                guard let amount, amount > 0, amount <= remainingRefund else {
+                    return .failure(.init(status: 400, message: "Refund amount exceeds the captured amount not refunded \(remainingRefund)"))
+                }
+            default:
+                guard transaction.status == "AUTHORIZED" else {
+                    return .failure(.init(status: 400, message: "Cannot void a transaction in status \(transaction.status)"))
+                }
+                amount = nil
+            }
+            transaction.events.append(.init(
+                name: kind.uppercased(), success: true, amount: amount, reference: reference, correlationID: correlationID, at: Date().epochMilliseconds
+            ))
+            transaction.status = kind == "void" ? "AUTHORIZATION_VOIDED"
+                : DinteroTransaction.statusAfterOperations(amount: transaction.amount, captured: transaction.captured, refunded: transaction.refunded)
+            store.transactions[transactionID] = transaction
+            return .success(transaction)
         }
     }
 
@@ -195,6 +283,13 @@ final class SandboxState: Sendable {
     }
 
     var counters: Counters { store.withLock { $0.counters } }
+
+    /// The events of a new transaction: the authorization, and a capture when it is paid captured.
+    static func initialEvents(status: String, amount: Int64, at time: Int64) -> [Transaction.Event] {
+        var events = [Transaction.Event(name: "AUTHORIZE", success: !["FAILED", "DECLINED"].contains(status), amount: amount, at: time)]
+        if status == "CAPTURED" { events.append(.init(name: "CAPTURE", success: true, amount: amount, at: time)) }
+        return events
+    }
 
     static func randomID(_ length: Int) -> String {
         let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")

@@ -2,6 +2,7 @@ import Dintero
 import FastCGI
 import Foundation
 import HTTPKit
+import PaymentsDomain
 import ServiceSupport
 
 // A local stand-in for Dintero Checkout, served over FastCGI behind nginx on a loopback port.
@@ -23,6 +24,7 @@ do {
         state: state,
         delay: configuration.callbackDelay,
         attempts: configuration.callbackAttempts,
+        signature: configuration.callbackSecret.map { CallbackSignature(secret: $0, accountID: configuration.accountID) },
         log: log
     )
     log.info("Dintero sandbox for account \(configuration.accountID) at \(configuration.publicURL) (socket \(socketPath))")

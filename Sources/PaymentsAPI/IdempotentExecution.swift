@@ -15,9 +15,12 @@ struct IdempotentExecution {
 
     /// Answers `request`: `run` does the work (linking what it creates to the key it is
     /// given); `resume` finishes a first attempt whose process died after creating `resourceID`.
+    /// A response for which `isFinal` is false (an outcome not known yet) is not kept: the key
+    /// is released, and a retry with it resumes.
     func respond(
         to request: HTTPRequest,
         scope: String,
+        isFinal: (HTTPResponse) -> Bool = { _ in true },
         run: (IdempotencyLink?) throws -> HTTPResponse,
         resume: (IdempotencyLink, String) throws -> HTTPResponse
     ) throws -> HTTPResponse {
@@ -47,13 +50,15 @@ struct IdempotentExecution {
             problem.headers.append("Retry-After", "1")
             throw problem
         case .run(let link):
-            return try finish(request, link) { try run(link) }
+            return try finish(request, link, isFinal) { try run(link) }
         case .resume(let link, let resourceID):
-            return try finish(request, link) { try resourceID.map { try resume(link, $0) } ?? run(link) }
+            return try finish(request, link, isFinal) { try resourceID.map { try resume(link, $0) } ?? run(link) }
         }
     }
 
-    private func finish(_ request: HTTPRequest, _ link: IdempotencyLink, _ body: () throws -> HTTPResponse) throws -> HTTPResponse {
+    private func finish(
+        _ request: HTTPRequest, _ link: IdempotencyLink, _ isFinal: (HTTPResponse) -> Bool, _ body: () throws -> HTTPResponse
+    ) throws -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try body()
@@ -63,6 +68,10 @@ struct IdempotentExecution {
             // Unexpected (the store failed): keep nothing, so a retry runs (or resumes) afresh.
             try? service.release(link)
             throw error
+        }
+        guard isFinal(response) else {
+            try service.release(link)
+            return response
         }
         var kept: [String: String] = [:]
         for field in response.headers where !["content-type", "content-length"].contains(field.name.lowercased()) {

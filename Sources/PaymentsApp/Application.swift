@@ -19,12 +19,15 @@ public enum Application {
         var router = Router(log: log)
         let idempotencyService = IdempotencyService(store: idempotency, clock: clock)
         OrdersController(
-            service: OrderService(store: orders, gateway: gateway, publicBaseURL: configuration.publicBaseURL, clock: clock, log: log),
+            service: configuration.orderService(store: orders, gateway: gateway, clock: clock, log: log),
             store: orders,
             rules: configuration.orderRules,
             keys: configuration.apiKeys,
             idempotency: idempotencyService,
-            branding: configuration.branding
+            branding: configuration.branding,
+            callbackSignature: configuration.callbackSignature,
+            publicBaseURL: configuration.publicBaseURL,
+            clock: clock
         ).register(on: &router)
         PaymentsController(
             service: CardPaymentService(store: payments, provider: provider, clock: clock, log: log),

@@ -36,6 +36,12 @@ public struct ServiceConfiguration: Sendable {
     /// (`STALE_CREATE_SECONDS`; default three Dintero timeouts plus 30 s: token, session and
     /// one retry can each take a full timeout).
     public var staleCreateAfter: Double
+    /// How long a Checkout session accepts payment, seconds (`SESSION_EXPIRES_SECONDS`, its `expires_at`).
+    public var sessionLifetime: Double
+    /// When set (`DINTERO_CALLBACK_SECRET(_FILE)`), callbacks must carry a valid `Dintero-Signature`.
+    public var callbackSignature: CallbackSignature?
+    /// How the sweeper brings orders up to date from Dintero (`RECONCILE_*_SECONDS`).
+    public var reconcile: OrderService.ReconcilePolicy
 
     /// Reads the configuration; the error names the setting at fault.
     public static func from(_ environment: Environment) throws -> ServiceConfiguration {
@@ -68,7 +74,22 @@ public struct ServiceConfiguration: Sendable {
             circuitOpenSeconds: try environment.seconds("CIRCUIT_OPEN_SECONDS", default: 15, in: 0.1...3_600),
             idempotencyTTL: try environment.seconds("IDEMPOTENCY_TTL_SECONDS", default: 86_400, in: 60...(30 * 86_400)),
             sweepInterval: try environment.seconds("SWEEP_INTERVAL_SECONDS", default: 30, in: 0.1...3_600),
-            staleCreateAfter: try environment.seconds("STALE_CREATE_SECONDS", default: 3 * dintero.timeout + 30, in: 1...86_400)
+            staleCreateAfter: try environment.seconds("STALE_CREATE_SECONDS", default: 3 * dintero.timeout + 30, in: 1...86_400),
+            sessionLifetime: try environment.seconds("SESSION_EXPIRES_SECONDS", default: 86_400, in: 1...(30 * 86_400)),
+            callbackSignature: try environment.secret("DINTERO_CALLBACK_SECRET").map { CallbackSignature(secret: $0, accountID: dintero.accountID) },
+            reconcile: OrderService.ReconcilePolicy(
+                pendingAfter: try environment.seconds("RECONCILE_PENDING_AFTER_SECONDS", default: 900, in: 0.1...86_400),
+                operationsAfter: try environment.seconds("RECONCILE_OPERATIONS_AFTER_SECONDS", default: 30, in: 0.1...86_400),
+                paidEvery: try environment.seconds("RECONCILE_PAID_EVERY_SECONDS", default: 3_600, in: 0.1...(30 * 86_400))
+            )
+        )
+    }
+
+    /// The order flows on one thread's store.
+    public func orderService(store: OrderStore, gateway: PaymentGateway, clock: WallClock, log: Logger) -> OrderService {
+        OrderService(
+            store: store, gateway: gateway, publicBaseURL: publicBaseURL, clock: clock, log: log,
+            sessionLifetime: sessionLifetime, resendAfter: max(30, 3 * dintero.timeout)
         )
     }
 

@@ -1,4 +1,6 @@
+import Dintero
 import FastCGI
+import HTTPKit
 import Foundation
 import PaymentsSQLite
 import ServiceSupport
@@ -16,7 +18,9 @@ enum Supervisor {
         let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
         migrated.close()
         configuration.warnWhenOpen(log)
-        Sweeper.start(configuration: configuration, log: log)
+        // The sweeper's own Dintero client (reconciliation), separate from the workers'.
+        let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)
+        Sweeper.start(configuration: configuration, gateway: gateway, log: log)
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
         let board = try StatusBoard(directory: options.statusDirectory ?? socketPath + ".status")

@@ -8,9 +8,11 @@ import SQLite
 /// - payments left in `card` (a worker died during the provider call) → `ERROR`;
 /// - orders left in `CREATED` (a worker died, or Dintero hung, before the session was stored)
 ///   → `SESSION_FAILED`, so no order stays half-created;
-/// - idempotency keys past their lifetime are purged.
+/// - idempotency keys past their lifetime are purged;
+/// - orders and operations nobody told us about are reconciled with Dintero (see
+///   ``OrderService/reconcile(_:)``).
 enum Sweeper {
-    static func start(configuration: ServiceConfiguration, log: Logger) {
+    static func start(configuration: ServiceConfiguration, gateway: PaymentGateway, log: Logger) {
         let paymentGrace = configuration.payments.providerTimeout + 60
         Thread.detachNewThread {
             let connection: Connection
@@ -21,15 +23,13 @@ enum Sweeper {
                 return
             }
             let payments = CardPaymentService(store: SQLitePaymentStore(connection: connection), provider: NoProvider(), clock: SystemClock(), log: log)
-            let orders = OrderService(
-                store: SQLiteOrderStore(connection: connection), gateway: NoGateway(),
-                publicBaseURL: configuration.publicBaseURL, clock: SystemClock(), log: log
-            )
+            let orders = configuration.orderService(store: SQLiteOrderStore(connection: connection), gateway: gateway, clock: SystemClock(), log: log)
             let keys = IdempotencyService(store: SQLiteIdempotencyStore(connection: connection), clock: SystemClock())
             let jobs: [(String, () throws -> Int)] = [
                 ("payment(s) stuck in card moved to ERROR", { try payments.failInterrupted(olderThan: paymentGrace) }),
                 ("order(s) stuck in CREATED moved to SESSION_FAILED", { try orders.failInterruptedCreates(olderThan: configuration.staleCreateAfter) }),
                 ("expired idempotency key(s) purged", { try keys.purge(olderThan: configuration.idempotencyTTL) }),
+                ("order(s) or operation(s) brought up to date from Dintero", { try orders.reconcile(configuration.reconcile) }),
             ]
             while true {
                 for (what, job) in jobs {
@@ -51,12 +51,5 @@ enum Sweeper {
         func charge(_ charge: ProviderCharge) throws(ProviderError) -> ProviderOutcome {
             throw ProviderError("the sweeper does not charge cards")
         }
-    }
-
-    /// The sweeper never calls Dintero.
-    private struct NoGateway: PaymentGateway {
-        func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession { throw .unreachable("the sweeper does not call Dintero") }
-        func transaction(id: String) throws(DinteroError) -> DinteroTransaction? { throw .unreachable("the sweeper does not call Dintero") }
-        func session(id: String) throws(DinteroError) -> DinteroSession? { throw .unreachable("the sweeper does not call Dintero") }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PaymentsDomain
 import SQLite
 
@@ -11,12 +12,12 @@ public final class SQLiteOrderStore: OrderStore {
         self.connection = connection
     }
 
-    private static let columns = "rowid AS seq, id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id"
+    private static let columns = "rowid AS seq, id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id, captured_amount, refunded_amount, expires_at"
 
     public func insert(_ order: Order, linking link: IdempotencyLink?) throws {
         try connection.write { db in
             try db.run(
-                "INSERT INTO orders (id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO orders (id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?2)",
                 [
                     .text(order.id), .integer(order.createdAt), .integer(order.updatedAt), .integer(order.amount),
                     .text(order.currency), .optionalText(order.receipt), .text(order.status.rawValue),
@@ -62,38 +63,157 @@ public final class SQLiteOrderStore: OrderStore {
     public func transition(_ change: OrderStatusChange) throws -> OrderTransition {
         try connection.write { db in
             guard let order = try Self.order(id: change.orderID, in: db) else { return .notFound }
+            let result: OrderTransition
             switch change.decide(for: order) {
             case .keep:
-                return .unchanged(order)
+                result = .unchanged(order)
             case .refuse:
-                return .refused(order)
+                result = .refused(order)
             case .apply(let next):
                 let changed = try db.run(
                     """
-                    UPDATE orders SET status = ?, updated_at = ?, transaction_id = ?, session_id = ?, session_url = ?
+                    UPDATE orders SET status = ?, updated_at = ?, transaction_id = ?, session_id = ?, session_url = ?,
+                        captured_amount = ?, refunded_amount = ?, expires_at = ?, checked_at = ?2
                     WHERE id = ? AND status = ?
                     """,
                     [
                         .text(next.status.rawValue), .integer(next.updatedAt), .optionalText(next.transactionID),
-                        .optionalText(next.sessionID), .optionalText(next.sessionURL), .text(next.id), .text(order.status.rawValue),
+                        .optionalText(next.sessionID), .optionalText(next.sessionURL), .integer(next.capturedAmount),
+                        .integer(next.refundedAmount), next.expiresAt.map(SQLiteValue.integer) ?? .null, .text(next.id), .text(order.status.rawValue),
                     ]
                 )
                 // Inside BEGIN IMMEDIATE nobody else can have written; a miss is a bug, not a race.
                 precondition(changed == 1, "order \(next.id) changed under a write transaction")
-                try Self.recordEvent(db, orderID: next.id, at: change.at, from: order.status, to: next.status, source: change.source, transactionID: change.transactionID, detail: change.detail)
-                return .changed(next)
+                if change.operation == nil {
+                    try Self.recordEvent(db, orderID: next.id, at: change.at, from: order.status, to: next.status, source: change.source, transactionID: change.transactionID, detail: change.detail)
+                }
+                result = .changed(next)
+            }
+            if let update = change.operation {
+                try Self.update(update, at: change.at, from: order.status, to: result.order?.status ?? order.status, transactionID: change.transactionID, in: db)
+            }
+            return result
+        }
+    }
+
+    public func begin(_ draft: OrderOperation, requested: Int64?, linking link: IdempotencyLink?) throws -> OperationStart {
+        try connection.write { db in
+            guard let order = try Self.order(id: draft.orderID, in: db) else { return .notFound }
+            let open = try db.query(
+                "SELECT * FROM order_operations WHERE order_id = ? AND state IN ('requested', 'pending') ORDER BY created_at",
+                [.text(order.id)]
+            ).map(Self.operation)
+            switch OrderOperation.check(draft.kind, requested: requested, order: order, open: open) {
+            case .failure(let violation):
+                return .refused(order, violation)
+            case .success(let amount):
+                var operation = draft
+                operation.amount = amount
+                try db.run(
+                    "INSERT INTO order_operations (id, order_id, kind, amount, state, request_id, detail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        .text(operation.id), .text(order.id), .text(operation.kind.rawValue), operation.amount.map(SQLiteValue.integer) ?? .null,
+                        .text(operation.state.rawValue), .optionalText(operation.requestID), .optionalText(operation.detail),
+                        .integer(operation.createdAt), .integer(operation.updatedAt),
+                    ]
+                )
+                try Self.recordEvent(
+                    db, orderID: order.id, at: operation.createdAt, from: order.status, to: order.status, source: operation.kind.rawValue,
+                    transactionID: order.transactionID, detail: "\(operation.kind.rawValue) requested", amount: operation.amount, operationID: operation.id
+                )
+                if let link { try SQLiteIdempotencyStore.link(link, to: operation.id, in: db) }
+                return .started(order, operation)
             }
         }
+    }
+
+    public func operation(id: String) throws -> OrderOperation? {
+        try connection.read { db in try db.queryOne("SELECT * FROM order_operations WHERE id = ?", [.text(id)]).map(Self.operation) }
+    }
+
+    public func openOperations(updatedBefore cutoff: Int64, limit: Int) throws -> [OrderOperation] {
+        try connection.read { db in
+            try db.query(
+                "SELECT * FROM order_operations WHERE state IN ('requested', 'pending') AND updated_at < ? ORDER BY updated_at LIMIT ?",
+                [.integer(cutoff), .integer(Int64(limit))]
+            ).map(Self.operation)
+        }
+    }
+
+    public func history(orderID: String) throws -> (events: [OrderEvent], operations: [OrderOperation]) {
+        try connection.read { db in
+            let events = try db.query(
+                "SELECT at, from_status, to_status, source, transaction_id, amount, operation_id, detail FROM order_events WHERE order_id = ? ORDER BY id",
+                [.text(orderID)]
+            ).map { row in
+                OrderEvent(
+                    at: try row.get("at"), from: (try row.get("from_status") as String?).flatMap(OrderStatus.init(rawValue:)),
+                    to: OrderStatus(rawValue: try row.get("to_status")) ?? .created, source: try row.get("source"),
+                    transactionID: try row.get("transaction_id"), amount: try row.get("amount"), operationID: try row.get("operation_id"),
+                    detail: try row.get("detail")
+                )
+            }
+            let operations = try db.query("SELECT * FROM order_operations WHERE order_id = ? ORDER BY created_at", [.text(orderID)]).map(Self.operation)
+            return (events, operations)
+        }
+    }
+
+    public func orders(in statuses: [OrderStatus], checkedBefore cutoff: Int64, limit: Int) throws -> [Order] {
+        guard !statuses.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
+        return try connection.read { db in
+            try db.query(
+                "SELECT \(Self.columns) FROM orders WHERE status IN (\(marks)) AND checked_at < ? ORDER BY checked_at LIMIT ?",
+                statuses.map { .text($0.rawValue) } + [.integer(cutoff), .integer(Int64(limit))]
+            ).map(Self.order)
+        }
+    }
+
+    public func markChecked(orderID: String, at time: Int64) throws {
+        try connection.write { db in try db.run("UPDATE orders SET checked_at = ? WHERE id = ?", [.integer(time), .text(orderID)]) }
+    }
+
+    private static func update(_ update: OperationUpdate, at time: Int64, from: OrderStatus, to: OrderStatus, transactionID: String?, in db: Database) throws {
+        guard let row = try db.queryOne("SELECT * FROM order_operations WHERE id = ?", [.text(update.id)]) else { return }
+        let operation = try Self.operation(row)
+        // Finished operations stay as they ended (a late duplicate answer changes nothing).
+        guard operation.isOpen else { return }
+        try db.run(
+            "UPDATE order_operations SET state = ?, request_id = coalesce(?, request_id), detail = coalesce(?, detail), updated_at = ? WHERE id = ?",
+            [.text(update.state.rawValue), .optionalText(update.requestID), .optionalText(update.detail), .integer(time), .text(update.id)]
+        )
+        let what = "\(operation.kind.rawValue) \(update.state == .pending ? "accepted, pending at Dintero" : update.state.rawValue.replacingOccurrences(of: "_", with: " "))"
+        try recordEvent(
+            db, orderID: operation.orderID, at: time, from: from, to: to, source: operation.kind.rawValue, transactionID: transactionID,
+            detail: update.detail.map { "\(what): \($0)" } ?? what, amount: operation.amount, operationID: operation.id
+        )
+    }
+
+    private static func operation(_ row: Row) throws -> OrderOperation {
+        let kind: String = try row.get("kind"), state: String = try row.get("state")
+        guard let decodedKind = OperationRequest.Kind(rawValue: kind), let decodedState = OrderOperation.State(rawValue: state) else {
+            throw SQLiteError(.mismatch, message: "order_operations holds unknown kind \(kind) or state \(state)")
+        }
+        return OrderOperation(
+            id: try row.get("id"), orderID: try row.get("order_id"), kind: decodedKind, amount: try row.get("amount"), state: decodedState,
+            requestID: try row.get("request_id"), detail: try row.get("detail"), createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at")
+        )
     }
 
     private static func order(id: String, in db: Database) throws -> Order? {
         try db.queryOne("SELECT \(columns) FROM orders WHERE id = ?", [.text(id)]).map(order)
     }
 
-    private static func recordEvent(_ db: Database, orderID: String, at: Int64, from: OrderStatus?, to: OrderStatus, source: String, transactionID: String?, detail: String?) throws {
+    private static func recordEvent(
+        _ db: Database, orderID: String, at: Int64, from: OrderStatus?, to: OrderStatus, source: String, transactionID: String?, detail: String?,
+        amount: Int64? = nil, operationID: String? = nil
+    ) throws {
         try db.run(
-            "INSERT INTO order_events (order_id, at, from_status, to_status, source, transaction_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [.text(orderID), .integer(at), .optionalText(from?.rawValue), .text(to.rawValue), .text(source), .optionalText(transactionID), .optionalText(detail)]
+            "INSERT INTO order_events (order_id, at, from_status, to_status, source, transaction_id, detail, amount, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(orderID), .integer(at), .optionalText(from?.rawValue), .text(to.rawValue), .text(source), .optionalText(transactionID),
+                .optionalText(detail), amount.map(SQLiteValue.integer) ?? .null, .optionalText(operationID),
+            ]
         )
     }
 
@@ -106,7 +226,8 @@ public final class SQLiteOrderStore: OrderStore {
             id: try row.get("id"), sequence: try row.get("seq"), createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
             amount: try row.get("amount"), currency: try row.get("currency"), receipt: try row.get("receipt"),
             status: decoded, sessionID: try row.get("session_id"), sessionURL: try row.get("session_url"),
-            transactionID: try row.get("transaction_id")
+            transactionID: try row.get("transaction_id"), capturedAmount: try row.get("captured_amount"),
+            refundedAmount: try row.get("refunded_amount"), expiresAt: try row.get("expires_at")
         )
     }
 }

@@ -86,6 +86,31 @@ public enum Schema {
             );
             INSERT INTO service_heartbeat (id, checked_at, checked_by) VALUES (1, 0, '');
             """),
+        // The payment's life after authorization: captured and refunded totals, the session's
+        // expiry, when the reconciler last looked, and the merchant's operations.
+        Migration(version: 6, sql: """
+            ALTER TABLE orders ADD COLUMN captured_amount INTEGER NOT NULL DEFAULT 0 CHECK (captured_amount >= 0);
+            ALTER TABLE orders ADD COLUMN refunded_amount INTEGER NOT NULL DEFAULT 0 CHECK (refunded_amount >= 0);
+            ALTER TABLE orders ADD COLUMN expires_at INTEGER;
+            ALTER TABLE orders ADD COLUMN checked_at INTEGER NOT NULL DEFAULT 0;
+            UPDATE orders SET checked_at = updated_at;
+            CREATE INDEX orders_status_checked ON orders (status, checked_at);
+            ALTER TABLE order_events ADD COLUMN amount INTEGER;
+            ALTER TABLE order_events ADD COLUMN operation_id TEXT;
+            CREATE TABLE order_operations (
+                id TEXT PRIMARY KEY NOT NULL,
+                order_id TEXT NOT NULL REFERENCES orders (id),
+                kind TEXT NOT NULL CHECK (kind IN ('capture', 'refund', 'void')),
+                amount INTEGER CHECK (amount IS NULL OR amount > 0),
+                state TEXT NOT NULL CHECK (state IN ('requested', 'pending', 'succeeded', 'failed', 'not_sent')),
+                request_id TEXT,
+                detail TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX order_operations_order ON order_operations (order_id, created_at);
+            CREATE INDEX order_operations_open ON order_operations (updated_at) WHERE state IN ('requested', 'pending');
+            """),
     ])
 
     /// Opens a connection and applies missing migrations (race-free across processes).

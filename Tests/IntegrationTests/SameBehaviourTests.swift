@@ -30,7 +30,7 @@ extension IntegrationSuite {
             try transport.run { client in
                 let created = try client.postJSON("/orders", #"{"amount": 29900, "currency": "NOK", "receipt": "r-1"}"#)
                 #expect(created.status == 200)
-                #expect(created.json.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status", "links"])
+                #expect(created.json.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status", "captured_amount", "refunded_amount", "expires_at", "links"])
                 #expect(created.json["status"]?.stringValue == "PENDING")
                 let id = try #require(created.json["id"]?.stringValue)
                 let shown = try client.get("/orders/\(id)")

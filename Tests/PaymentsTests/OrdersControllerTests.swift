@@ -51,7 +51,9 @@ import Testing
 
     @Test func createAnswersTheSpecShape() throws {
         let order = try createOrder()
-        #expect(order.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status", "links"])
+        #expect(order.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status", "captured_amount", "refunded_amount", "expires_at", "links"])
+        #expect(order["captured_amount"]?.integerValue == 0)
+        #expect(order["expires_at"]?.stringValue == "2026-11-19T11:06:40.123Z")  // 24 h by default
         let id = try #require(order["id"]?.stringValue)
         #expect(UUID(uuidString: id) != nil)
         #expect(order["created_at"]?.stringValue == "2026-11-18T11:06:40.123Z")
@@ -61,7 +63,8 @@ import Testing
         let sent = try #require(gateway.sessionRequests.first)
         #expect(sent.merchantReference == id)
         #expect(sent.returnURL == "https://shop.example/orders/\(id)/redirect")
-        #expect(sent.callbackURL == "https://shop.example/orders/\(id)/callback")
+        #expect(sent.callbackURL == "https://shop.example/orders/\(id)/callback?report_event=CAPTURE&report_event=REFUND&report_event=VOID&report_error=true")
+        #expect(sent.expiresAt == 1_795_086_400_123)
         #expect(try store.order(id: id)?.sessionID == "T1.session-1")
     }
 
@@ -134,7 +137,7 @@ import Testing
     /// Cancels and failures count once Dintero's record of the order's session confirms them.
     @Test func cancelAndFailedPayments() throws {
         let cancelled = try createOrder()["id"]!.stringValue!
-        gateway.cancelSession(try sessionID(cancelled))
+        gateway.markCancelled(try sessionID(cancelled))
         #expect(redirect(cancelled, [("error", "cancelled"), ("merchant_reference", cancelled)]).status == 200)
         #expect(try status(cancelled) == "CANCELLED")
 
@@ -236,7 +239,7 @@ import Testing
         }
         let list = try parse(router.respond(to: jsonRequest("GET", "/orders", body: nil)))
         #expect(list["orders"]?.arrayValue?.map { $0["id"]!.stringValue! } == ids.reversed())
-        #expect(list["orders"]?.arrayValue?.first?.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status"])
+        #expect(list["orders"]?.arrayValue?.first?.objectMembers?.map(\.0) == ["id", "created_at", "amount", "currency", "receipt", "status", "captured_amount", "refunded_amount", "expires_at"])
         let limited = try parse(router.respond(to: jsonRequest("GET", "/orders", body: nil, query: "limit=2")))
         #expect(limited["orders"]?.arrayValue?.count == 2)
         let bad = router.respond(to: jsonRequest("GET", "/orders", body: nil, query: "limit=0"))

@@ -1,3 +1,4 @@
+import Dintero
 import Foundation
 import HTTPKit
 import PaymentsDomain
@@ -52,6 +53,9 @@ public final class FakeGateway: PaymentGateway {
         var sessionRequests: [SessionRequest] = []
         var sessions: [String: DinteroSession] = [:]
         var sessionError: DinteroError?
+        var operations: [OperationRequest] = []
+        var operationError: DinteroError?
+        var losesAnswers = false
     }
 
     private let state = Mutex(State())
@@ -90,7 +94,7 @@ public final class FakeGateway: PaymentGateway {
     }
 
     /// Marks a created session as cancelled by the shopper, as Dintero records it.
-    public func cancelSession(_ id: String) {
+    public func markCancelled(_ id: String) {
         state.withLock {
             $0.sessions[id]?.cancelledAt = "2026-11-23T00:00:00.000Z"
             $0.sessions[id]?.events.append("CANCELLED")
@@ -123,6 +127,49 @@ public final class FakeGateway: PaymentGateway {
         let (error, transaction) = state.withLock { ($0.transactionError, $0.transactions[id]) }
         if let error { throw error }
         return transaction
+    }
+
+    /// Every capture, refund and void received.
+    public var operations: [OperationRequest] { state.withLock { $0.operations } }
+
+    /// A failure to answer operations with (after recording them).
+    public var operationError: DinteroError? {
+        get { state.withLock { $0.operationError } }
+        set { state.withLock { $0.operationError = newValue } }
+    }
+
+    /// Applies operations but answers as if the answer were lost (timed out).
+    public var losesAnswers: Bool {
+        get { state.withLock { $0.losesAnswers } }
+        set { state.withLock { $0.losesAnswers = newValue } }
+    }
+
+    /// Applies the operation to the known transaction as Dintero would (event, totals, status).
+    public func perform(_ operation: OperationRequest) throws(DinteroError) -> OperationAnswer {
+        let result: Result<DinteroTransaction, DinteroError> = state.withLock { state in
+            state.operations.append(operation)
+            if let error = state.operationError { return .failure(error) }
+            guard var transaction = state.transactions[operation.transactionID] else { return .failure(.rejected(status: 404, message: "unknown")) }
+            transaction.events.append(.init(name: operation.kind.eventName, success: true, amount: operation.amount, reference: operation.reference))
+            transaction.status = operation.kind == .void ? "AUTHORIZATION_VOIDED" : DinteroTransaction.statusAfterOperations(
+                amount: transaction.amount, captured: transaction.capturedAmount, refunded: transaction.refundedAmount
+            )
+            state.transactions[transaction.id] = transaction
+            return state.losesAnswers ? .failure(.timedOut) : .success(transaction)
+        }
+        return .completed(try result.get())
+    }
+
+    public func cancelSession(id: String) throws(DinteroError) -> DinteroSession {
+        let session = state.withLock { state -> DinteroSession? in
+            guard var session = state.sessions[id], session.transactionID == nil else { return nil }
+            session.cancelledAt = "2026-11-23T00:00:00.000Z"
+            session.events.append("CANCELLED")
+            state.sessions[id] = session
+            return session
+        }
+        guard let session else { throw .rejected(status: 400, message: "session cannot be cancelled") }
+        return session
     }
 }
 

@@ -59,6 +59,7 @@ extension OrdersController {
             case _ where order.status.isPaid: return (.ok, true, "Thank you!", "Your payment was received.")
             case .onHold: return (.ok, true, "Payment under review", "Your payment is being reviewed; you will hear from the merchant.")
             case .cancelled: return (.ok, true, "Payment cancelled", "The payment was cancelled. Nothing was charged.")
+            case .expired: return (.ok, true, "Payment expired", "The time to pay this order ran out. Nothing was charged.")
             case .failed, .declined, .authorizationVoided: return (.ok, true, "Payment failed", "The payment did not go through. Nothing was charged.")
             default: return (.ok, true, "Payment pending", "We have not received the payment yet.")
             }
@@ -98,11 +99,12 @@ extension OrdersController {
         case .onHold: return "Paid, under review"
         case .authorized: return "Paid"
         case .partiallyCaptured, .captured: return "Paid and being shipped"
-        case .partiallyRefunded: return "Partly refunded"
+        case .partiallyRefunded, .partiallyCapturedRefunded: return "Partly refunded"
         case .refunded: return "Refunded"
         case .authorizationVoided: return "Payment released, nothing was charged"
         case .failed: return "Payment failed, nothing was charged"
         case .declined: return "Payment declined, nothing was charged"
+        case .expired: return "Expired, nothing was charged"
         }
     }
 }

@@ -11,11 +11,17 @@ public struct OrdersController {
     let keys: APIKeys
     let idempotency: IdempotentExecution
     let branding: ShopBranding
+    /// Checks callbacks' `Dintero-Signature` when a secret is configured.
+    let callbackSignature: CallbackSignature?
+    /// The host Dintero signs callbacks for (the public base URL's).
+    let publicHost: String
+    let clock: WallClock
 
     /// Creates the controller for one thread.
     public init(
         service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys,
-        idempotency: IdempotencyService, branding: ShopBranding = ShopBranding()
+        idempotency: IdempotencyService, branding: ShopBranding = ShopBranding(),
+        callbackSignature: CallbackSignature? = nil, publicBaseURL: String = "http://localhost", clock: WallClock = SystemClock()
     ) {
         self.service = service
         self.store = store
@@ -23,6 +29,9 @@ public struct OrdersController {
         self.keys = keys
         self.idempotency = IdempotentExecution(service: idempotency, errors: ProblemRenderer())
         self.branding = branding
+        self.callbackSignature = callbackSignature
+        self.publicHost = AbsoluteHTTPURL.origin(of: publicBaseURL).map { String($0.split(separator: "/").last ?? "") } ?? ""
+        self.clock = clock
     }
 
     /// Adds the `/orders` route group to `router`.
@@ -47,9 +56,11 @@ public struct OrdersController {
             }
             for method in ["GET", "POST"] {
                 group.on(method, ":id/callback") { request, parameters in
-                    try paymentReturn(request, orderID: try parameters.require("id"), source: .callback)
+                    try verifySignature(request)
+                    return try paymentReturn(request, orderID: try parameters.require("id"), source: .callback)
                 }
             }
+            registerOperations(on: &group)
         }
     }
 
@@ -109,6 +120,23 @@ public struct OrdersController {
 
     func show(_ id: String) throws -> HTTPResponse {
         guard let order = try store.order(id: id) else { throw Problem.notFound("No order with id \(id).") }
-        return .json(order.json(includeLinks: true))
+        // Only a paid order can have operations; an unpaid one costs no second query.
+        guard order.status.isPaid || order.status == .authorizationVoided || order.status == .onHold else {
+            return .json(order.json(includeLinks: true))
+        }
+        return .json(order.json(includeLinks: true, operations: try store.history(orderID: id).operations))
+    }
+
+    /// With a callback secret configured, a callback must carry a valid `Dintero-Signature`;
+    /// anything else is refused with 401 before Dintero is asked (Dintero never retries a 4xx).
+    func verifySignature(_ request: HTTPRequest) throws {
+        guard let signature = callbackSignature else { return }
+        let result = signature.verify(
+            request.header("Dintero-Signature"), method: request.method, host: publicHost, path: request.path,
+            query: request.query, now: clock.now().epochMilliseconds / 1000
+        )
+        if case .failure(let failure) = result {
+            throw Problem(status: .unauthorized, title: "Callback signature refused", detail: "\(failure.description.prefix(1).uppercased())\(failure.description.dropFirst()).", field: "Dintero-Signature")
+        }
     }
 }

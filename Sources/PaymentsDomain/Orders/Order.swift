@@ -21,11 +21,18 @@ public struct Order: Sendable, Equatable {
     public var sessionURL: String?
     /// The verified Dintero transaction, once known.
     public var transactionID: String?
+    /// Captured so far, minor units (from the transaction's successful CAPTURE events).
+    public var capturedAmount: Int64 = 0
+    /// Refunded so far, minor units (from the transaction's successful REFUND events).
+    public var refundedAmount: Int64 = 0
+    /// When the Checkout session stops accepting payment, epoch milliseconds.
+    public var expiresAt: Int64?
 
     /// Creates an order value.
     public init(
         id: String, sequence: Int64 = 0, createdAt: Int64, updatedAt: Int64, amount: Int64, currency: String, receipt: String?,
-        status: OrderStatus, sessionID: String? = nil, sessionURL: String? = nil, transactionID: String? = nil
+        status: OrderStatus, sessionID: String? = nil, sessionURL: String? = nil, transactionID: String? = nil,
+        capturedAmount: Int64 = 0, refundedAmount: Int64 = 0, expiresAt: Int64? = nil
     ) {
         self.id = id
         self.sequence = sequence
@@ -38,5 +45,16 @@ public struct Order: Sendable, Equatable {
         self.sessionID = sessionID
         self.sessionURL = sessionURL
         self.transactionID = transactionID
+        self.capturedAmount = capturedAmount
+        self.refundedAmount = refundedAmount
+        self.expiresAt = expiresAt
     }
+
+    /// Authorized but not captured yet (nothing once voided or before payment).
+    public var capturableAmount: Int64 {
+        [.authorized, .partiallyCaptured, .partiallyCapturedRefunded].contains(status) ? max(0, amount - capturedAmount) : 0
+    }
+
+    /// Captured and not refunded yet.
+    public var refundableAmount: Int64 { max(0, capturedAmount - refundedAmount) }
 }

@@ -7,7 +7,7 @@ import ServiceSupport
 public struct OrderService {
     /// Who is reporting a payment outcome.
     public enum ReturnSource: String, Sendable {
-        case redirect, callback
+        case redirect, callback, reconcile
     }
 
     /// What a return or callback claims, before verification.
@@ -60,14 +60,25 @@ public struct OrderService {
     let publicBaseURL: String
     let clock: WallClock
     let log: Logger
+    /// How long a Checkout session accepts payment, seconds (its `expires_at`).
+    let sessionLifetime: Double
+    /// How long after a lost answer an operation with no trace in Dintero's events may be
+    /// sent again (a retry with its idempotency key), seconds: past any request Dintero could
+    /// still be processing.
+    let resendAfter: Double
 
     /// Creates the service for one thread (the store is that thread's).
-    public init(store: OrderStore, gateway: PaymentGateway, publicBaseURL: String, clock: WallClock, log: Logger) {
+    public init(
+        store: OrderStore, gateway: PaymentGateway, publicBaseURL: String, clock: WallClock, log: Logger,
+        sessionLifetime: Double = 86_400, resendAfter: Double = 30
+    ) {
         self.store = store
         self.gateway = gateway
         self.publicBaseURL = publicBaseURL
         self.clock = clock
         self.log = log
+        self.sessionLifetime = sessionLifetime
+        self.resendAfter = resendAfter
     }
 
     /// Stores the order (`CREATED`, linked to `link` in the same transaction), then creates
@@ -108,16 +119,22 @@ public struct OrderService {
         return failed
     }
 
+    /// Dintero also calls back for captures, refunds and voids made elsewhere (its back
+    /// office), and for cancelled or failed payments.
+    static let callbackOptions = "report_event=CAPTURE&report_event=REFUND&report_event=VOID&report_error=true"
+
     private func openSession(for order: Order) throws -> Order {
         let id = order.id
         let session: CheckoutSession
+        let expiresAt = clock.now().epochMilliseconds + Int64(sessionLifetime * 1000)
         do {
             session = try gateway.createSession(SessionRequest(
                 amount: order.amount,
                 currency: order.currency,
                 merchantReference: id,
                 returnURL: "\(publicBaseURL)/orders/\(id)/redirect",
-                callbackURL: "\(publicBaseURL)/orders/\(id)/callback"
+                callbackURL: "\(publicBaseURL)/orders/\(id)/callback?\(Self.callbackOptions)",
+                expiresAt: expiresAt
             ))
         } catch {
             log.warning("order \(id): creating the Dintero session failed: \(error)")
@@ -129,7 +146,7 @@ public struct OrderService {
         }
         let result = try store.transition(OrderStatusChange(
             orderID: id, status: .pending, verified: false, session: session, source: "create",
-            at: clock.now().epochMilliseconds
+            at: clock.now().epochMilliseconds, expiresAt: expiresAt
         ))
         guard case .changed(let stored) = result else { throw Failure.inconsistentStore(orderID: id) }
         return stored
@@ -149,7 +166,7 @@ public struct OrderService {
         throw Failure.noOutcome
     }
 
-    private func verifyTransaction(_ transactionID: String, for order: Order, source: ReturnSource) throws -> ReturnOutcome? {
+    func verifyTransaction(_ transactionID: String, for order: Order, source: ReturnSource) throws -> ReturnOutcome? {
         let transaction: DinteroTransaction?
         do {
             transaction = try gateway.transaction(id: transactionID)
@@ -167,18 +184,23 @@ public struct OrderService {
             log.warning("order \(order.id): \(source.rawValue) transaction \(transaction.id) refused: \(mismatch)")
             return .unverified(order)
         }
-        guard let status = OrderStatus(transactionStatus: transaction.status) else {
+        guard let change = OrderStatusChange(orderID: order.id, transaction: transaction, source: source.rawValue, at: clock.now().epochMilliseconds) else {
             log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.status)")
             return .unverified(order)
         }
-        let result = try store.transition(OrderStatusChange(
-            orderID: order.id, status: status, transactionID: transaction.id, verified: true,
-            source: source.rawValue, at: clock.now().epochMilliseconds
-        ))
-        guard let current = result.order else { return nil }
+        let result = try store.transition(change)
+        guard var current = result.order else { return nil }
         if case .refused = result, current.transactionID != transaction.id {
             log.warning("order \(order.id): already paid by transaction \(current.transactionID ?? "-"), refused \(transaction.id)")
             return .unverified(current)
+        }
+        // An operation Dintero accepted (202) completes when its event shows up here.
+        if current.status.isPaid || current.status == .authorizationVoided {
+            for operation in try store.history(orderID: order.id).operations where operation.isOpen
+            && transaction.event(reference: operation.id, correlationID: operation.requestID) != nil {
+                try apply(transaction, to: operation, order: current)
+                current = try store.order(id: order.id) ?? current
+            }
         }
         return .settled(current)
     }

@@ -13,10 +13,14 @@ public enum OrderStatus: String, Sendable, CaseIterable {
     case partiallyCaptured = "PARTIALLY_CAPTURED"
     case captured = "CAPTURED"
     case partiallyRefunded = "PARTIALLY_REFUNDED"
+    /// Part captured (more may follow), and part of that refunded.
+    case partiallyCapturedRefunded = "PARTIALLY_CAPTURED_REFUNDED"
     case refunded = "REFUNDED"
     case authorizationVoided = "AUTHORIZATION_VOIDED"
     case failed = "FAILED"
     case declined = "DECLINED"
+    /// The session passed its `expires_at` without a payment.
+    case expired = "EXPIRED"
 
     /// The order status for a Dintero transaction status; nil for one the service does not know.
     public init?(transactionStatus: String) {
@@ -25,7 +29,8 @@ public enum OrderStatus: String, Sendable, CaseIterable {
         case "AUTHORIZED": self = .authorized
         case "PARTIALLY_CAPTURED": self = .partiallyCaptured
         case "CAPTURED": self = .captured
-        case "PARTIALLY_REFUNDED", "PARTIALLY_CAPTURED_REFUNDED": self = .partiallyRefunded
+        case "PARTIALLY_REFUNDED": self = .partiallyRefunded
+        case "PARTIALLY_CAPTURED_REFUNDED": self = .partiallyCapturedRefunded
         case "REFUNDED": self = .refunded
         case "AUTHORIZATION_VOIDED": self = .authorizationVoided
         case "FAILED": self = .failed
@@ -36,7 +41,7 @@ public enum OrderStatus: String, Sendable, CaseIterable {
 
     /// True when the shopper's payment went through (authorized or further along).
     public var isPaid: Bool {
-        [.authorized, .partiallyCaptured, .captured, .partiallyRefunded, .refunded].contains(self)
+        [.authorized, .partiallyCaptured, .captured, .partiallyRefunded, .partiallyCapturedRefunded, .refunded].contains(self)
     }
 
     /// The statuses a verified transaction may move on to from this one. Dintero only moves a
@@ -45,8 +50,9 @@ public enum OrderStatus: String, Sendable, CaseIterable {
     private var transactionSuccessors: Set<OrderStatus> {
         switch self {
         case .onHold: return [.authorized, .partiallyCaptured, .captured, .failed, .declined]
-        case .authorized: return [.partiallyCaptured, .captured, .authorizationVoided, .partiallyRefunded, .refunded]
-        case .partiallyCaptured: return [.captured, .partiallyRefunded, .refunded]
+        case .authorized: return [.partiallyCaptured, .captured, .authorizationVoided, .partiallyRefunded, .partiallyCapturedRefunded, .refunded]
+        case .partiallyCaptured: return [.captured, .partiallyRefunded, .partiallyCapturedRefunded, .refunded]
+        case .partiallyCapturedRefunded: return [.partiallyRefunded, .refunded]
         case .captured: return [.partiallyRefunded, .refunded]
         case .partiallyRefunded: return [.refunded]
         default: return []
@@ -66,13 +72,18 @@ public enum OrderStatus: String, Sendable, CaseIterable {
         default: break
         }
         if !verified {
-            // An unverified outcome (cancel, error) only applies to an order still waiting.
-            return self == .pending && (next == .cancelled || next == .failed)
+            // An unverified outcome (cancel, error, expiry read from the session) only applies
+            // to an order still waiting.
+            return self == .pending && (next == .cancelled || next == .failed || next == .expired)
         }
         if !hasTransaction {
             // A verified transaction overrides anything that was set without one.
-            return [.pending, .cancelled, .failed].contains(self) && OrderStatus(transactionStatus: next.rawValue) != nil
+            return [.pending, .cancelled, .failed, .expired].contains(self) && OrderStatus(transactionStatus: next.rawValue) != nil
         }
         return transactionSuccessors.contains(next)
     }
+
+    /// Statuses in which more of the payment may still happen (captures, refunds), so the
+    /// reconciler keeps reading the transaction now and then.
+    public static let open: [OrderStatus] = [.onHold, .authorized, .partiallyCaptured, .partiallyCapturedRefunded, .captured, .partiallyRefunded]
 }

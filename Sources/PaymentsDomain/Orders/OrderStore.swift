@@ -34,9 +34,20 @@ public struct OrderStatusChange: Sendable {
     public var detail: String?
     /// When, epoch milliseconds.
     public var at: Int64
+    /// Captured and refunded totals from the verified transaction (nil: unchanged).
+    public var capturedAmount: Int64?
+    public var refundedAmount: Int64?
+    /// The session's expiry to record (with `.pending`).
+    public var expiresAt: Int64?
+    /// An operation to update in the same transaction, whatever the order decision.
+    public var operation: OperationUpdate?
 
     /// Creates a change request.
-    public init(orderID: String, status: OrderStatus, transactionID: String? = nil, verified: Bool, session: CheckoutSession? = nil, source: String, detail: String? = nil, at: Int64) {
+    public init(
+        orderID: String, status: OrderStatus, transactionID: String? = nil, verified: Bool, session: CheckoutSession? = nil,
+        source: String, detail: String? = nil, at: Int64, capturedAmount: Int64? = nil, refundedAmount: Int64? = nil,
+        expiresAt: Int64? = nil, operation: OperationUpdate? = nil
+    ) {
         self.orderID = orderID
         self.status = status
         self.transactionID = transactionID
@@ -45,6 +56,19 @@ public struct OrderStatusChange: Sendable {
         self.source = source
         self.detail = detail
         self.at = at
+        self.capturedAmount = capturedAmount
+        self.refundedAmount = refundedAmount
+        self.expiresAt = expiresAt
+        self.operation = operation
+    }
+
+    /// The change a verified transaction asks for: its status and its captured and refunded totals.
+    public init?(orderID: String, transaction: DinteroTransaction, source: String, at: Int64, operation: OperationUpdate? = nil, detail: String? = nil) {
+        guard let status = OrderStatus(transactionStatus: transaction.status) else { return nil }
+        self.init(
+            orderID: orderID, status: status, transactionID: transaction.id, verified: true, source: source, detail: detail, at: at,
+            capturedAmount: transaction.capturedAmount, refundedAmount: transaction.refundedAmount, operation: operation
+        )
     }
 }
 
@@ -57,20 +81,28 @@ extension OrderStatusChange {
             // Exactly one transaction per session: a different one is not this order's.
             return .refuse
         }
+        let captured = capturedAmount ?? order.capturedAmount, refunded = refundedAmount ?? order.refundedAmount
+        // Dintero's totals only grow: a smaller one is an older snapshot arriving late.
+        if captured < order.capturedAmount || refunded < order.refundedAmount { return .refuse }
+        let amountsGrew = captured != order.capturedAmount || refunded != order.refundedAmount
         if order.status == status && (transactionID == nil || order.transactionID == transactionID) {
-            return .keep
-        }
-        guard order.status.allows(status, hasTransaction: order.transactionID != nil, verified: verified) else {
+            // The same status with more captured or refunded: a second partial operation.
+            guard amountsGrew else { return .keep }
+            guard verified else { return .refuse }
+        } else if !order.status.allows(status, hasTransaction: order.transactionID != nil, verified: verified) {
             return .refuse
         }
         var next = order
         next.status = status
         next.updatedAt = at
+        next.capturedAmount = captured
+        next.refundedAmount = refunded
         if let transactionID { next.transactionID = transactionID }
         if let session {
             next.sessionID = session.id
             next.sessionURL = session.url
         }
+        if let expiresAt { next.expiresAt = expiresAt }
         return .apply(next)
     }
 }
@@ -100,6 +132,21 @@ public protocol OrderStore {
     /// one write transaction, so concurrent redirect and callback requests for one order
     /// serialize and the second one sees the first one's result.
     func transition(_ change: OrderStatusChange) throws -> OrderTransition
+
+    /// Checks ``OrderOperation/check(_:requested:order:open:)`` against the stored order and
+    /// its unfinished operations and records `draft` (amount resolved), linked to `link`, all
+    /// in one write transaction: of two concurrent requests exactly one starts.
+    func begin(_ draft: OrderOperation, requested: Int64?, linking link: IdempotencyLink?) throws -> OperationStart
+    /// One operation.
+    func operation(id: String) throws -> OrderOperation?
+    /// Unfinished operations last changed before `cutoff`, oldest first (for the reconciler).
+    func openOperations(updatedBefore cutoff: Int64, limit: Int) throws -> [OrderOperation]
+    /// The order's history, oldest first, and its operations.
+    func history(orderID: String) throws -> (events: [OrderEvent], operations: [OrderOperation])
+    /// Up to `limit` orders in one of `statuses` whose last change or check is before `cutoff`, oldest first.
+    func orders(in statuses: [OrderStatus], checkedBefore cutoff: Int64, limit: Int) throws -> [Order]
+    /// Records that the reconciler looked at the order (so it is not looked at again at once).
+    func markChecked(orderID: String, at time: Int64) throws
 }
 
 extension OrderStore {
