@@ -2,4 +2,6 @@
 #define CFASTCGI_SHIM_H
 // fcgiapp.h only: fcgi_stdio.h redefines stdio and must never be used.
 #include <fcgiapp.h>
+// mallopt(3), for the server process's allocator settings (ServerProcess in FastCGI).
+#include <malloc.h>
 #endif

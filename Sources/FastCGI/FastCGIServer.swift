@@ -145,6 +145,9 @@ public final class FastCGIServer: Sendable {
         }
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { request.deallocate() }
+        // One read buffer per thread, reused for every request.
+        let chunk = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 16 * 1024)
+        defer { chunk.deallocate() }
         guard FCGX_InitRequest(request, configuration.listenSocket.rawValue, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
             FastCGILog.error("accept thread \(index): FCGX_InitRequest failed")
             return
@@ -163,7 +166,7 @@ public final class FastCGIServer: Sendable {
             busy.add(1, ordering: .relaxed)
             accepted.add(1, ordering: .relaxed)
             defer { busy.subtract(1, ordering: .relaxed) }
-            let incoming = read(request)
+            let incoming = read(request, into: chunk)
             RequestContext.with(id: incoming.requestID) {
                 var response = responder.respond(to: incoming)
                 if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
@@ -185,53 +188,58 @@ public final class FastCGIServer: Sendable {
         FCGX_Free(request, 0)
     }
 
-    private func read(_ request: UnsafeMutablePointer<FCGX_Request>) -> HTTPRequest {
-        var params: [String: String] = [:]
-        if var cursor = request.pointee.envp {
-            while let entry = cursor.pointee {
-                let pair = String(cString: entry)
-                if let equals = pair.firstIndex(of: "=") {
-                    params[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-                }
-                cursor += 1
-            }
-        }
+    /// Reads one request; `chunk` is the thread's reusable read buffer.
+    private func read(_ request: UnsafeMutablePointer<FCGX_Request>, into chunk: UnsafeMutableBufferPointer<CChar>) -> HTTPRequest {
         let limit = configuration.maxBodyBytes
         var body: [UInt8] = []
         var exceeded = false
-        var chunk = [CChar](repeating: 0, count: 16 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBufferPointer {
-                FCGX_GetStr($0.baseAddress, Int32($0.count), request.pointee.in)
-            }
+            let count = Int(FCGX_GetStr(chunk.baseAddress, Int32(chunk.count), request.pointee.in))
             if count <= 0 { break }
-            if body.count + Int(count) > limit {
+            if body.count + count > limit {
                 exceeded = true
                 // Keep reading to drain the stream, but stop buffering.
                 continue
             }
-            chunk.withUnsafeBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: Int(count)) {
-                    body.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(count)))
-                }
+            chunk.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: count) {
+                body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
             }
         }
-        return HTTPRequest(cgiParams: params, body: body, bodyExceedsLimit: exceeded)
+        return HTTPRequest(environment: request.pointee.envp, body: body, bodyExceedsLimit: exceeded)
     }
 
     private func write(_ response: HTTPResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
-        var head = "Status: \(response.status.code) \(response.status.reasonPhrase)\r\n"
-        for header in response.headers where !header.name.contains("\r") && !header.value.contains("\r") && !header.value.contains("\n") {
-            head += "\(header.name): \(header.value)\r\n"
+        // The head straight into bytes; a header with CR or LF in it is dropped, never sent.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256 + response.body.count)
+        bytes.append(contentsOf: "Status: ".utf8)
+        bytes.append(contentsOf: String(response.status.code).utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: response.status.reasonPhrase.utf8)
+        bytes.append(contentsOf: Self.lineEnd)
+        for header in response.headers where !Self.breaksLine(header.name) && !Self.breaksLine(header.value) {
+            bytes.append(contentsOf: header.name.utf8)
+            bytes.append(contentsOf: Self.separator)
+            bytes.append(contentsOf: header.value.utf8)
+            bytes.append(contentsOf: Self.lineEnd)
         }
-        head += "Content-Length: \(response.body.count)\r\n\r\n"
-        var bytes = Array(head.utf8)
+        bytes.append(contentsOf: "Content-Length: ".utf8)
+        bytes.append(contentsOf: String(response.body.count).utf8)
+        bytes.append(contentsOf: Self.lineEnd)
+        bytes.append(contentsOf: Self.lineEnd)
         bytes.append(contentsOf: response.body)
         bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 _ = FCGX_PutStr($0, Int32(buffer.count), request.pointee.out)
             }
         }
+    }
+
+    private static let lineEnd: [UInt8] = [13, 10]
+    private static let separator: [UInt8] = [UInt8(ascii: ":"), UInt8(ascii: " ")]
+
+    private static func breaksLine(_ text: String) -> Bool {
+        text.utf8.contains { $0 == 13 || $0 == 10 }
     }
 }
 

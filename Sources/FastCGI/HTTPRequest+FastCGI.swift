@@ -1,41 +1,92 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPKit
 
 extension HTTPRequest {
-    /// Maps CGI parameters to a request: `REQUEST_URI` (raw, undecoded) gives the path,
-    /// `HTTP_*`, `CONTENT_TYPE` and `CONTENT_LENGTH` give the headers.
-    init(cgiParams params: [String: String], body: [UInt8], bodyExceedsLimit: Bool) {
-        let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "/"
+    /// Maps the CGI parameters of one FastCGI request (`NAME=value` C strings) to a request:
+    /// `REQUEST_URI` (raw, undecoded) gives the path, `HTTP_*`, `CONTENT_TYPE` and
+    /// `CONTENT_LENGTH` the headers. One pass over the bytes; strings are made only for the
+    /// parameters a request needs, not for the thirty-odd nginx sends.
+    init(environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, body: [UInt8], bodyExceedsLimit: Bool) {
+        var method = "GET", uri: String?, documentURI: String?, query = "", requestID: String?
         var headers = HTTPFields()
-        for (name, value) in params where name.hasPrefix("HTTP_") {
-            headers.append(name.dropFirst(5).replacingOccurrences(of: "_", with: "-").lowercased(), value)
+        if var cursor = environment {
+            while let entry = cursor.pointee {
+                cursor += 1
+                let length = strlen(entry)
+                entry.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+                    let bytes = UnsafeBufferPointer(start: start, count: length)
+                    guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return }
+                    let name = UnsafeBufferPointer(rebasing: bytes[..<equals])
+                    let value = { String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self) }
+                    if name.starts(with: Self.httpPrefix) {
+                        headers.append(Self.headerName(UnsafeBufferPointer(rebasing: name[5...])), value())
+                        return
+                    }
+                    switch name.count {
+                    case 10 where name.elementsEqual(Self.requestID): requestID = Self.validRequestID(value())
+                    case 11 where name.elementsEqual(Self.requestURI): uri = value()
+                    case 12 where name.elementsEqual(Self.documentURI): documentURI = value()
+                    case 12 where name.elementsEqual(Self.queryString): query = value()
+                    case 12 where name.elementsEqual(Self.contentType):
+                        let text = value()
+                        if !text.isEmpty { headers.append("content-type", text) }
+                    case 14 where name.elementsEqual(Self.requestMethod): method = value()
+                    case 14 where name.elementsEqual(Self.contentLength):
+                        let text = value()
+                        if !text.isEmpty { headers.append("content-length", text) }
+                    default: break
+                    }
+                }
+            }
         }
-        if let type = params["CONTENT_TYPE"], !type.isEmpty { headers.append("content-type", type) }
-        if let length = params["CONTENT_LENGTH"], !length.isEmpty { headers.append("content-length", length) }
-        // nginx's $request_id is 32 hex digits; anything else (or none) gets an id of our own.
-        let given = params["REQUEST_ID"].flatMap { id in
-            (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { $0 < 0x80 && (Character(Unicode.Scalar($0)).isHexDigit || $0 == UInt8(ascii: "-")) } ? id : nil
-        }
+        let target = uri ?? documentURI ?? "/"
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
         self.init(
-            method: params["REQUEST_METHOD"] ?? "GET",
-            path: path,
-            query: params["QUERY_STRING"] ?? "",
-            headers: headers,
-            body: body,
-            bodyExceedsLimit: bodyExceedsLimit,
-            requestID: given ?? Self.newRequestID()
+            method: method, path: path, query: query, headers: headers, body: body, bodyExceedsLimit: bodyExceedsLimit,
+            requestID: requestID ?? Self.newRequestID()
         )
+    }
+
+    private static let httpPrefix = Array("HTTP_".utf8)
+    private static let requestID = Array("REQUEST_ID".utf8)
+    private static let requestURI = Array("REQUEST_URI".utf8)
+    private static let documentURI = Array("DOCUMENT_URI".utf8)
+    private static let queryString = Array("QUERY_STRING".utf8)
+    private static let contentType = Array("CONTENT_TYPE".utf8)
+    private static let requestMethod = Array("REQUEST_METHOD".utf8)
+    private static let contentLength = Array("CONTENT_LENGTH".utf8)
+
+    /// `ACCEPT_ENCODING` → `accept-encoding`.
+    private static func headerName(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[index] = byte == UInt8(ascii: "_") ? UInt8(ascii: "-") : (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+            }
+            return bytes.count
+        }
+    }
+
+    /// nginx's `$request_id` is 32 hex digits; anything else (or none) gets an id of our own.
+    private static func validRequestID(_ id: String) -> String? {
+        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) || $0 == UInt8(ascii: "-")
+        } ? id : nil
     }
 
     /// 32 random hex digits, like nginx's `$request_id`.
     static func newRequestID() -> String {
-        (0..<4).map { _ in String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8) }.joined()
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
+        let digits = Array("0123456789abcdef".utf8)
+        var generator = SystemRandomNumberGenerator()
+        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            for index in 0..<16 {
+                buffer[index] = digits[Int((high >> (60 - 4 * UInt64(index))) & 0xF)]
+                buffer[16 + index] = digits[Int((low >> (60 - 4 * UInt64(index))) & 0xF)]
+            }
+            return 32
+        }
     }
 }

@@ -42,6 +42,11 @@ public struct ServiceConfiguration: Sendable {
     public var callbackSignature: CallbackSignature?
     /// How the sweeper brings orders up to date from Dintero (`RECONCILE_*_SECONDS`).
     public var reconcile: OrderService.ReconcilePolicy
+    /// How often the supervisor looks at the WAL's size, seconds (`WAL_CHECKPOINT_SECONDS`).
+    public var walCheckpointInterval: Double
+    /// WAL size past which it is checkpointed and started again from its beginning
+    /// (`WAL_RESTART_BYTES`, default 16 MiB).
+    public var walRestartBytes: Int
 
     /// Reads the configuration; the error names the setting at fault.
     public static func from(_ environment: Environment) throws -> ServiceConfiguration {
@@ -81,7 +86,9 @@ public struct ServiceConfiguration: Sendable {
                 pendingAfter: try environment.seconds("RECONCILE_PENDING_AFTER_SECONDS", default: 900, in: 0.1...86_400),
                 operationsAfter: try environment.seconds("RECONCILE_OPERATIONS_AFTER_SECONDS", default: 30, in: 0.1...86_400),
                 paidEvery: try environment.seconds("RECONCILE_PAID_EVERY_SECONDS", default: 3_600, in: 0.1...(30 * 86_400))
-            )
+            ),
+            walCheckpointInterval: try environment.seconds("WAL_CHECKPOINT_SECONDS", default: 0.2, in: 0.01...60),
+            walRestartBytes: try environment.integer("WAL_RESTART_BYTES", default: 16 << 20, in: 0...(1 << 30))
         )
     }
 

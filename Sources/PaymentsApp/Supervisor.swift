@@ -21,6 +21,10 @@ enum Supervisor {
         // The sweeper's own Dintero client (reconciliation), separate from the workers'.
         let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)
         Sweeper.start(configuration: configuration, gateway: gateway, log: log)
+        Checkpointer.start(
+            databasePath: configuration.databasePath, interval: configuration.walCheckpointInterval,
+            restartBytes: configuration.walRestartBytes, log: log
+        )
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
         let board = try StatusBoard(directory: options.statusDirectory ?? socketPath + ".status")

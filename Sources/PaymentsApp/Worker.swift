@@ -12,6 +12,7 @@ enum Worker {
         guard FileDescriptor.standardInput.isListeningSocket else {
             throw ConfigurationError("fd 0 is not a listening socket; start with --socket PATH (supervisor mode) or under spawn-fcgi\n\(WorkerOptions.usage)")
         }
+        ServerProcess.keepLargeBuffersOnTheHeap()
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
             try Schema.openAndMigrate(path: configuration.databasePath).close()
@@ -48,8 +49,10 @@ enum Worker {
         monitor.startPublishing(every: 1, log: log)
         defer { monitor.publishFinalReport() }
         try server.serveUntilTerminated(onSignal: { log.info("signal \($0): finishing in-flight requests") }) {
-            // One SQLite connection per accept thread, opened on that thread.
-            let connection = try Schema.open(path: configuration.databasePath)
+            // One SQLite connection per accept thread, opened on that thread. Under a supervisor
+            // its checkpointer does every WAL checkpoint: commits from many processes each
+            // attempting one would contend for the checkpoint lock and starve the WAL reset.
+            let connection = try Schema.open(path: configuration.databasePath, checkpointsElsewhere: options.isChild)
             var router = Application.router(
                 configuration: configuration,
                 orders: SQLiteOrderStore(connection: connection),

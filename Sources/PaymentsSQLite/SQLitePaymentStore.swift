@@ -51,12 +51,42 @@ public final class SQLitePaymentStore: PaymentStore {
         filter.add("updated_at >= ?", query.minDate.map(SQLiteValue.integer))
         filter.add("updated_at <= ?", query.maxDate.map(SQLiteValue.integer))
         filter.add("(updated_at, seq) < (?, ?)", query.after.map { .integer($0.timestamp) }, query.after.map { .integer($0.sequence) })
+        // The page's keys come from the index alone; only those rows are read from the table.
         return try connection.read { db in
             try db.query(
-                "SELECT \(Self.columns) FROM payments \(filter.clause) ORDER BY updated_at DESC, seq DESC LIMIT ?",
+                """
+                SELECT \(Self.columns) FROM payments WHERE seq IN (
+                    SELECT seq FROM payments INDEXED BY \(try Self.accessPath(for: query, in: db)) \(filter.clause)
+                    ORDER BY updated_at DESC, seq DESC LIMIT ?)
+                ORDER BY updated_at DESC, seq DESC
+                """,
                 filter.parameters + [.integer(Int64(query.limit))]
             ).map(Self.payment)
         }
+    }
+
+    /// The index a list query reads, chosen per query (SQLite's planner has no statistics for
+    /// a bound parameter's range, and guesses wrong one way or the other):
+    /// - without an amount range: the time-ordered index (with the state in front when
+    ///   filtered by it), read newest first until the page is full;
+    /// - with one: a bounded count on the amount index says how many rows the range holds. A
+    ///   few (at most √(limit × rows), where both ways read about as many index entries) are
+    ///   taken from the amount index and the newest `limit` kept; more, and the time-ordered
+    ///   scan fills the page sooner. Either way at most about √(limit × rows) index entries
+    ///   are read (10,000 at 1M rows), never the table.
+    static func accessPath(for query: PaymentListQuery, in db: Database) throws -> String {
+        let ordered = query.state == nil ? "payments_updated" : "payments_state_updated"
+        guard query.minAmount != nil || query.maxAmount != nil else { return ordered }
+        let rows = try db.queryOne("SELECT max(seq) FROM payments")?[0].int64 ?? 0
+        let cap = max(1_000, Int64((Double(query.limit) * Double(rows)).squareRoot()))
+        let byAmount = query.state == nil ? "payments_amount" : "payments_state_amount"
+        var parameters: [SQLiteValue] = query.state.map { [.text($0.rawValue)] } ?? []
+        parameters += [.integer(query.minAmount ?? Int64.min), .integer(query.maxAmount ?? Int64.max), .integer(cap + 1)]
+        let matches = try db.queryOne(
+            "SELECT count(*) FROM (SELECT 1 FROM payments INDEXED BY \(byAmount) WHERE \(query.state == nil ? "" : "state = ? AND ")amount BETWEEN ? AND ? LIMIT ?)",
+            parameters
+        )?[0].int64 ?? 0
+        return matches <= cap ? byAmount : ordered
     }
 
     public func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64) throws -> Int {

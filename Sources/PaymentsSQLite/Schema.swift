@@ -111,6 +111,18 @@ public enum Schema {
             CREATE INDEX order_operations_order ON order_operations (order_id, created_at);
             CREATE INDEX order_operations_open ON order_operations (updated_at) WHERE state IN ('requested', 'pending');
             """),
+        // GET /payments reads one covering index per query (SQLitePaymentStore.accessPath
+        // picks it): the time-ordered ones carry the amount, the amount-ordered ones the time,
+        // so filtering, ordering and the LIMIT happen in the index and only the page's rows
+        // are read from the table.
+        Migration(version: 7, sql: """
+            DROP INDEX payments_updated;
+            CREATE INDEX payments_updated ON payments (updated_at, seq, amount);
+            DROP INDEX payments_state_updated;
+            CREATE INDEX payments_state_updated ON payments (state, updated_at, seq, amount);
+            CREATE INDEX payments_amount ON payments (amount, updated_at);
+            CREATE INDEX payments_state_amount ON payments (state, amount, updated_at);
+            """),
     ])
 
     /// Opens a connection and applies missing migrations (race-free across processes).
@@ -120,9 +132,10 @@ public enum Schema {
         return connection
     }
 
-    /// Opens a connection and checks that the schema is the one this build expects.
-    public static func open(path: String) throws -> Connection {
-        let connection = try Connection(path: path)
+    /// Opens a connection and checks that the schema is the one this build expects. With
+    /// `checkpointsElsewhere`, its commits never checkpoint (a dedicated checkpointer does).
+    public static func open(path: String, checkpointsElsewhere: Bool = false) throws -> Connection {
+        let connection = try Connection(path: path, options: .init(walAutoCheckpointPages: checkpointsElsewhere ? 0 : 1_000))
         let version = try Migrator.version(of: connection)
         guard version == migrator.latestVersion else {
             throw ConfigurationError("database \(path) has schema version \(version), this build needs \(migrator.latestVersion); start the supervisor to migrate")

@@ -4,17 +4,38 @@ import Foundation
 public enum Timestamp {
     /// `2026-11-22T18:51:13.123Z` for an epoch-milliseconds value.
     public static func iso8601(epochMilliseconds ms: Int64) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendISO8601(epochMilliseconds: ms, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``iso8601(epochMilliseconds:)`` appended as bytes.
+    public static func appendISO8601(epochMilliseconds ms: Int64, to out: inout [UInt8]) {
         let seconds = Int(ms.quotientFloor(1000))
-        let millis = Int(ms - Int64(seconds) * 1000)
+        let millis = Int32(ms - Int64(seconds) * 1000)
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        func digits(_ value: Int32, _ width: Int) {
+            var divisor: Int32 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = max(0, value)
+            // Years past 9999 keep all their digits.
+            while divisor * 10 <= rest { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        digits(parts.tm_year + 1900, 4); out.append(UInt8(ascii: "-"))
+        digits(parts.tm_mon + 1, 2); out.append(UInt8(ascii: "-"))
+        digits(parts.tm_mday, 2); out.append(UInt8(ascii: "T"))
+        digits(parts.tm_hour, 2); out.append(UInt8(ascii: ":"))
+        digits(parts.tm_min, 2); out.append(UInt8(ascii: ":"))
+        digits(parts.tm_sec, 2); out.append(UInt8(ascii: "."))
+        digits(millis, 3); out.append(UInt8(ascii: "Z"))
     }
 
     /// Parses `YYYY-MM-DD` (midnight UTC), or a date-time `YYYY-MM-DDTHH:MM[:SS[.fff]]` with

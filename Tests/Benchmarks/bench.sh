@@ -57,62 +57,133 @@ for i in $(seq 20); do
     curl -sf -X POST "$service/orders" -H 'Content-Type: application/json' -d '{"amount": 1000, "currency": "NOK"}' > /dev/null
 done
 order_id=$(curl -sf "$service/orders?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["orders"][0]["id"])')
+supervisor=${pids[1]}
+worker_pids() { cat /proc/"$supervisor"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -v '^$' || true; }
+cpu_ticks() {  # utime + stime of the given pids, in clock ticks
+    local total=0 pid
+    for pid in "$@"; do
+        [ -r "/proc/$pid/stat" ] || continue
+        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+pss_kib() {  # the largest PSS among the given pids
+    local max=0 pid value
+    for pid in "$@"; do
+        value=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+        [ "${value:-0}" -gt "$max" ] && max=$value
+    done
+    echo "$max"
+}
+ticks_per_second=$(getconf CLK_TCK)
 
-# One million payments, to show the list stays fast with filters (inserted straight into the
-# migrated database; the service reads them like any other).
-echo "seeding 1,000,000 payments..."
-sqlite3 "$run/orders.sqlite" <<'SQL'
+# Rows straight into the migrated database (the service reads them like any other), up to a
+# total: orders and payments spread over the past, with realistic status and amount mixes.
+seed() {  # total
+    local total=$1
+    sqlite3 "$run/orders.sqlite" <<SQL
 PRAGMA busy_timeout = 10000;
 BEGIN IMMEDIATE;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+WITH RECURSIVE n(i) AS (SELECT (SELECT count(*) FROM payments) + 1 UNION ALL SELECT i + 1 FROM n WHERE i < $total)
 INSERT INTO payments (transaction_id, reference, amount, return_url, state, payment_id, created_at, updated_at)
 SELECT lower(hex(randomblob(16))), 'REF-' || i, 1 + abs(random() % 100000), 'http://service/return',
        CASE i % 4 WHEN 0 THEN 'init' WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'card' END,
        CASE WHEN i % 4 IN (1, 2) THEN 'pay_' || i END,
        1790000000000 + i * 1000, 1790000000000 + i * 1000
 FROM n;
+WITH RECURSIVE n(i) AS (SELECT (SELECT count(*) FROM orders) + 1 UNION ALL SELECT i + 1 FROM n WHERE i < $total)
+INSERT INTO orders (id, created_at, updated_at, checked_at, amount, currency, receipt, status, session_id, session_url)
+SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+       1700000000000 + i * 1000, 1700000000000 + i * 1000, 1700000000000 + i * 1000, 100 + i % 50000, 'NOK', NULL,
+       CASE i % 3 WHEN 0 THEN 'AUTHORIZED' WHEN 1 THEN 'PENDING' ELSE 'CAPTURED' END, 'seed.' || i, 'http://sandbox/v1/view/seed.' || i
+FROM n;
 COMMIT;
 ANALYZE;
 SQL
+}
 
 results="$run/results.txt"
 measure() {  # name url [wrk args...]
     local name=$1 url=$2; shift 2
-    local out rps
+    local out rps workers before after requests cpu
+    workers=$(worker_pids)
+    # shellcheck disable=SC2086
+    before=$(cpu_ticks ${measured_pids:-$workers})
     out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")
+    # shellcheck disable=SC2086
+    after=$(cpu_ticks ${measured_pids:-$workers})
     rps=$(awk '/Requests\/sec/ {print $2}' <<< "$out")
+    requests=$(awk '/requests in/ {print $1}' <<< "$out")
+    cpu=$(python3 -c "print(round(($after - $before) * 1e6 / $ticks_per_second / max(1, $requests)))")
     local p50 p99 errors
     p50=$(awk '$1 == "50%" {print $2}' <<< "$out"); p99=$(awk '$1 == "99%" {print $2}' <<< "$out")
     errors=$(awk '/Non-2xx/ {print $5}' <<< "$out")
-    printf '%s %s %s %s %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" >> "$results"
-    printf '  %-34s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$cpu" >> "$results"
+    printf '  %-40s %10s req/s   p50 %-9s p99 %-9s non-2xx %-6s %6s us CPU/req\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$cpu"
 }
-echo "wrk -t2 -c$connections -d${duration}s on 127.0.0.1; workers=$workers threads=$threads"
-measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
-measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
+echo "wrk -t2 -c$connections -d${duration}s on 127.0.0.1; workers=$workers threads=$threads (ceiling: $((workers * threads)) C threads)"
+measured_pids=${pids[2]} measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
+measured_pids=${pids[2]} measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
 measure "GET /orders/{id}" "$service/orders/$order_id"
-measure "GET /orders?limit=20" "$service/orders?limit=20"
-measure "GET /payments?limit=100 (1M rows)" "$service/payments?limit=100"
-measure "GET /payments filtered (1M rows)" "$service/payments?status=ok&minAmount=50000&maxAmount=60000&minDate=2026-09-01&limit=100"
-measure "GET /payments date range (1M rows)" "$service/payments?minDate=2026-09-20&maxDate=2026-09-21&limit=100"
-# Worst case: an amount range matching 0.01% of rows, with nothing else to narrow the scan.
-measure "GET /payments rare amount (1M rows)" "$service/payments?minAmount=99990&limit=100"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
+
+echo "seeding 10,000 orders and payments..."
+seed 10000
+measure "GET /orders?limit=20 (10k rows)" "$service/orders?limit=20"
+measure "GET /payments?limit=100 (10k rows)" "$service/payments?limit=100"
+echo "seeding 1,000,000 orders and payments..."
+seed 1000000
+measure "GET /orders?limit=20 (1M rows)" "$service/orders?limit=20"
+measure "GET /payments?limit=100 (1M rows)" "$service/payments?limit=100"
+measure "GET /orders?status=AUTHORIZED (1M rows)" "$service/orders?status=AUTHORIZED&limit=20"
+# /payments filters at 1M rows: each shape once, including amount ranges matching almost
+# nothing (0.01 %) and almost everything (90 %).
+measure "payments status (1M)" "$service/payments?status=ok&limit=100"
+measure "payments rare amount (1M)" "$service/payments?minAmount=99990&limit=100"
+measure "payments broad amount (1M)" "$service/payments?minAmount=10000&limit=100"
+measure "payments status+rare amount (1M)" "$service/payments?status=ok&minAmount=99990&limit=100"
+measure "payments status+amount+date (1M)" "$service/payments?status=ok&minAmount=50000&maxAmount=60000&minDate=2026-09-01&limit=100"
+measure "payments date range (1M)" "$service/payments?minDate=2026-09-20&maxDate=2026-09-21&limit=100"
+measure "payments rare amount+date (1M)" "$service/payments?minAmount=99990&minDate=2026-09-01&limit=100"
 echo
 echo "ab -n 5000 -c 16 GET /orders/{id}:"
 ab -q -n 5000 -c 16 "$service/orders/$order_id" | awk '/Requests per second|Failed requests|Time per request.*mean\)/'
+# shellcheck disable=SC2046
+peak_pss=$(pss_kib $(worker_pids))
+
+# The WAL under sustained mixed writes and overlapping reads from every worker process.
+wal_seconds=${BENCH_WAL_SECONDS:-60}
+echo
+echo "WAL: ${wal_seconds}s of mixed POST /orders, POST /payments and GET /orders?limit=20..."
+wal_samples="$run/wal-samples.txt"
+( while true; do stat -c %s "$run/orders.sqlite-wal" 2>/dev/null || echo 0; sleep 0.2; done ) > "$wal_samples" & sampler=$!
+pids+=("$sampler")
+wal_out=$(wrk -t2 -c"$connections" -d"${wal_seconds}s" -s "$here/mixed.lua" "$service")
+kill "$sampler"
+wal_max=$(sort -n "$wal_samples" | tail -1)
+integrity=$(sqlite3 "$run/orders.sqlite" 'PRAGMA busy_timeout=10000; PRAGMA integrity_check;' | tail -1)
+wal_rps=$(awk '/Requests\/sec/ {print $2}' <<< "$wal_out")
+printf '  %s req/s, largest -wal %s bytes (%.1f MiB), integrity_check: %s\n' "$wal_rps" "$wal_max" "$(python3 -c "print($wal_max / 1048576)")" "$integrity"
 
 echo
-echo "Ratios against the C libfcgi ceiling measured above:"
-python3 - "$results" <<'PY'
+python3 - "$results" "$peak_pss" "$wal_max" "$integrity" "$wal_rps" <<'PY'
 import sys
-rows = [line.split() for line in open(sys.argv[1])]
-names = {}
-for row in rows:
-    # The name has spaces: the last four fields are numbers.
-    names[" ".join(row[:-4])] = float(row[-4])
-ceiling = names["C libfcgi hello (ceiling)"]
-for name, rps in names.items():
-    print(f"  {name:34s} {rps / ceiling:6.2f} x ceiling")
+rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+data = {r[0]: r for r in rows}
+ceiling = float(data["C libfcgi hello (ceiling)"][1])
+def ms(text):
+    unit = text.lstrip("0123456789.")
+    value = float(text[: len(text) - len(unit)])
+    return value * {"us": 0.001, "ms": 1, "s": 1000}.get(unit, 1)
+print("| scenario | req/s | × ceiling | p50 | p99 | worker CPU µs/req |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for name, rps, p50, p99, errors, cpu in rows:
+    print(f"| {name} | {float(rps):,.0f} | {float(rps) / ceiling:.2f} | {p50} | {p99} | {cpu} |")
+for kind in ("orders?limit=20", "payments?limit=100"):
+    small = [r for r in rows if kind in r[0] and "10k" in r[0]][0]
+    large = [r for r in rows if kind in r[0] and "1M" in r[0]][0]
+    print(f"\nGET /{kind}: p50 at 1M rows / p50 at 10k rows = {ms(large[2]) / ms(small[2]):.2f}")
+print(f"peak worker PSS: {int(sys.argv[2]) / 1024:.1f} MiB")
+print(f"WAL scenario: {float(sys.argv[5]):,.0f} req/s, largest -wal {int(sys.argv[3]) / 1048576:.1f} MiB, integrity_check {sys.argv[4]}")
 PY
 echo "(raw wrk output and logs: $run)"

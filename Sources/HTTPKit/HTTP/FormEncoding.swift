@@ -44,7 +44,9 @@ public enum FormEncoding {
 
     /// Percent-decodes `%XX` sequences (and `+` when `plusIsSpace`).
     public static func percentDecode(_ text: String, plusIsSpace: Bool = false) -> String {
-        String(decoding: percentDecodedBytes(text, plusIsSpace: plusIsSpace), as: UTF8.self)
+        // Most path segments and values have nothing to decode: no copy for them.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else { return text }
+        return String(decoding: percentDecodedBytes(text, plusIsSpace: plusIsSpace), as: UTF8.self)
     }
 
     private static func percentDecodedBytes(_ text: String, plusIsSpace: Bool) -> [UInt8] {

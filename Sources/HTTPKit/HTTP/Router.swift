@@ -91,7 +91,7 @@ public struct Router: HTTPResponder {
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
         // `/orders//` or `/orders/` is not `/orders`: an empty segment matches no route.
-        if request.path.contains("//") || (request.path.count > 1 && request.path.hasSuffix("/")) {
+        if Self.hasEmptySegment(request.path) {
             return renderer(for: path).render(Problem.notFound("No resource at \(request.path)."), for: request)
         }
         if let field = FormEncoding.firstInvalidField(request.query) {
@@ -140,19 +140,30 @@ public struct Router: HTTPResponder {
         groups.filter { path.starts(with: $0.prefix) }.max { $0.prefix.count < $1.prefix.count }?.errors ?? fallback
     }
 
+    /// `//` anywhere, or a trailing `/` after something: byte checks, no Foundation.
+    private static func hasEmptySegment(_ path: String) -> Bool {
+        var previousSlash = false
+        for byte in path.utf8 {
+            let slash = byte == UInt8(ascii: "/")
+            if slash && previousSlash { return true }
+            previousSlash = slash
+        }
+        return previousSlash && path.utf8.count > 1
+    }
+
     static func segments(_ path: String) -> [String] {
         path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
     }
 
     private static func match(_ pattern: [String], _ path: [String]) -> RouteParameters? {
         guard pattern.count == path.count else { return nil }
+        // Literal segments first: most routes fail there, before anything is captured.
+        for (expected, actual) in zip(pattern, path) where !expected.hasPrefix(":") && expected != actual {
+            return nil
+        }
         var captured: [String: String] = [:]
-        for (expected, actual) in zip(pattern, path) {
-            if expected.hasPrefix(":") {
-                captured[String(expected.dropFirst())] = actual
-            } else if expected != actual {
-                return nil
-            }
+        for (expected, actual) in zip(pattern, path) where expected.hasPrefix(":") {
+            captured[String(expected.dropFirst())] = actual
         }
         return RouteParameters(captured)
     }

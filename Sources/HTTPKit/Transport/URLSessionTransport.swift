@@ -14,6 +14,10 @@ public final class URLSessionTransport: HTTPTransport {
     public init(followRedirects: Bool = true, maxConnectionsPerHost: Int = 16) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
+        // With .never, FoundationNetworking skips parsing every response's headers for cookies
+        // (measured: ~4 % of the worker's CPU under POST /orders).
+        configuration.httpCookieAcceptPolicy = .never
+        configuration.httpShouldSetCookies = false
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpMaximumConnectionsPerHost = maxConnectionsPerHost

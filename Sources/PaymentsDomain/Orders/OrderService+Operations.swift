@@ -1,4 +1,5 @@
 import Foundation
+import ServiceSupport
 
 /// Captures, refunds, voids and cancels: the rest of a payment's life after the shopper paid.
 ///
@@ -41,7 +42,7 @@ extension OrderService {
         while true {
             let now = clock.now().epochMilliseconds
             let draft = OrderOperation(
-                id: UUID().uuidString.lowercased(), orderID: orderID, kind: kind, amount: nil,
+                id: RandomUUID.string(), orderID: orderID, kind: kind, amount: nil,
                 detail: reason.map { String($0.prefix(200)) }, createdAt: now, updatedAt: now
             )
             switch try store.begin(draft, requested: amount, linking: link) {

@@ -86,7 +86,7 @@ public struct OrderService {
     /// leaves it `SESSION_FAILED`, never `PENDING` without a link.
     public func create(_ input: CreateOrderInput, linking link: IdempotencyLink? = nil) throws -> Order {
         let now = clock.now().epochMilliseconds
-        let id = UUID().uuidString.lowercased()
+        let id = RandomUUID.string()
         let order = Order(id: id, createdAt: now, updatedAt: now, amount: input.amount, currency: input.currency, receipt: input.receipt, status: .created)
         try store.insert(order, linking: link)
         return try openSession(for: order)

@@ -34,7 +34,7 @@ public struct CardPaymentService {
     public func create(_ input: CreatePaymentInput, linking link: IdempotencyLink? = nil) throws -> Payment {
         let now = clock.now().epochMilliseconds
         let payment = Payment(
-            transactionID: UUID().uuidString.lowercased(), reference: input.reference, amount: input.amount,
+            transactionID: RandomUUID.string(), reference: input.reference, amount: input.amount,
             returnURL: input.returnURL, state: .initial, createdAt: now, updatedAt: now
         )
         try store.insert(payment, linking: link)
