@@ -122,6 +122,10 @@ public enum Schema {
             CREATE INDEX payments_state_updated ON payments (state, updated_at, seq, amount);
             CREATE INDEX payments_amount ON payments (amount, updated_at);
             CREATE INDEX payments_state_amount ON payments (state, amount, updated_at);
+            -- GET /orders: an ascending index read backwards is in (created_at, rowid) DESC
+            -- order; the DESC one needed a sort for the rowid tie-break.
+            DROP INDEX orders_newest;
+            CREATE INDEX orders_created ON orders (created_at);
             """),
     ])
 

@@ -57,8 +57,8 @@ public final class Connection {
 
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
-    /// Column names per cached statement, read once.
-    private var columnNames: [OpaquePointer: [String]] = [:]
+    /// Column layout per cached statement, read once.
+    private var layouts: [OpaquePointer: Row.Layout] = [:]
     private var state = TransactionState.none
 
     /// The file path this connection was opened with.
@@ -155,7 +155,7 @@ public final class Connection {
     public func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
-        columnNames.removeAll()
+        layouts.removeAll()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -237,19 +237,19 @@ public final class Connection {
         let statement = try prepare(sql, parameters)
         defer { sqlite3_reset(statement) }
         let count = sqlite3_column_count(statement)
-        let columns: [String]
-        if let cached = columnNames[statement] {
-            columns = cached
+        let layout: Row.Layout
+        if let cached = layouts[statement] {
+            layout = cached
         } else {
-            columns = (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) }
-            columnNames[statement] = columns
+            layout = Row.Layout(columns: (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
+            layouts[statement] = layout
         }
         var rows: [Row] = []
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw SQLiteError(connection: handle, code: rc, sql: sql) }
-            rows.append(Row(columns: columns, values: (0..<count).map { value(statement, $0) }))
+            rows.append(Row(layout: layout, values: (0..<count).map { value(statement, $0) }))
         }
         return rows
     }

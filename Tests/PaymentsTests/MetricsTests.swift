@@ -5,10 +5,11 @@ import Testing
 
 @Suite struct MetricsTests {
     @Test func histogramBucketsAreCumulativeInTheTextFormat() {
-        let recorder = MetricsRecorder()
-        let series = MetricSeries.key("latency_seconds", ["route": "/orders/:id"])
-        for value in [0.0005, 0.001, 0.003, 0.2, 30] { recorder.observe(series, value) }
-        let text = PrometheusExposition(metrics: [.init("latency_seconds", .histogram, "Latency.")]).render(recorder.snapshot)
+        var histogram = Histogram()
+        for value in [0.0005, 0.001, 0.003, 0.2, 30] { histogram.observe(value) }
+        var snapshot = MetricsSnapshot()
+        snapshot.histograms[MetricSeries.key("latency_seconds", ["route": "/orders/:id"])] = histogram
+        let text = PrometheusExposition(metrics: [.init("latency_seconds", .histogram, "Latency.")]).render(snapshot)
         #expect(text.contains("# TYPE latency_seconds histogram\n"))
         #expect(text.contains(#"latency_seconds_bucket{route="/orders/:id",le="0.001"} 2"#))  // ≤ bound counts
         #expect(text.contains(#"latency_seconds_bucket{route="/orders/:id",le="0.005"} 3"#))

@@ -72,3 +72,20 @@ import TestSupport
         }
     }
 }
+
+@Suite struct OrderListPlanTests {
+    /// GET /orders pages newest first without sorting: the plan reads one index in order.
+    @Test func theOrderListNeedsNoSort() throws {
+        let connection = try temporaryDatabase()
+        for sql in [
+            "SELECT rowid, id FROM orders ORDER BY created_at DESC, rowid DESC LIMIT 21",
+            "SELECT rowid, id FROM orders WHERE (created_at, rowid) < (?, ?) ORDER BY created_at DESC, rowid DESC LIMIT 21",
+            "SELECT rowid, id FROM orders WHERE status = ? ORDER BY created_at DESC, rowid DESC LIMIT 21",
+        ] {
+            let parameters: [SQLiteValue] = sql.contains("status") ? [.text("PENDING")] : sql.contains("<") ? [.integer(5), .integer(6)] : []
+            let plan = try connection.read { db in try db.query("EXPLAIN QUERY PLAN " + sql, parameters).compactMap { $0[3].string } }
+            #expect(!plan.joined().contains("TEMP B-TREE"), "\(sql): \(plan)")
+            #expect(plan.joined().contains("USING INDEX orders_"), "\(sql): \(plan)")
+        }
+    }
+}

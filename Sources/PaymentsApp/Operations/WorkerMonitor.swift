@@ -8,7 +8,15 @@ import Synchronization
 /// One worker process's view of itself: request metrics recorded by the accept threads, the
 /// accept threads' state, the outbound guards, and the report it publishes on the status board.
 final class WorkerMonitor: Sendable {
-    let recorder = MetricsRecorder()
+    /// Per-request figures by method, route and status; turned into series only when a report
+    /// is taken (once a second), not on every request.
+    private struct RequestKey: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    private let requests = Mutex<[RequestKey: Histogram]>([:])
     let startedAt = Date().timeIntervalSince1970
     let guards: [GuardedTransport]
     let board: StatusBoard?
@@ -28,13 +36,25 @@ final class WorkerMonitor: Sendable {
     func observe(_ request: FastCGIServer.CompletedRequest) {
         // Methods nginx passes are a handful; anything else is one label value, not many.
         let method = Self.knownMethods.contains(request.method) ? request.method : "OTHER"
-        let route = request.route ?? "unmatched"
-        let counter = MetricSeries.key(ServiceMetrics.requests, ["method": method, "route": route, "status": String(request.status)])
-        let histogram = MetricSeries.key(ServiceMetrics.requestDuration, ["method": method, "route": route])
-        recorder.update { metrics in
-            metrics.counters[counter, default: 0] += 1
-            metrics.histograms[histogram, default: Histogram()].observe(request.seconds)
+        let key = RequestKey(method: method, route: request.route ?? "unmatched", status: request.status)
+        requests.withLock { $0[key, default: Histogram()].observe(request.seconds) }
+    }
+
+    /// The request counters and latency histograms as series.
+    private func requestMetrics() -> MetricsSnapshot {
+        var metrics = MetricsSnapshot()
+        for (key, histogram) in requests.withLock({ $0 }) {
+            let counter = MetricSeries.key(ServiceMetrics.requests, ["method": key.method, "route": key.route, "status": String(key.status)])
+            metrics.counters[counter, default: 0] += Double(histogram.count)
+            let series = MetricSeries.key(ServiceMetrics.requestDuration, ["method": key.method, "route": key.route])
+            if var existing = metrics.histograms[series] {
+                existing.add(histogram)
+                metrics.histograms[series] = existing
+            } else {
+                metrics.histograms[series] = histogram
+            }
         }
+        return metrics
     }
 
     private static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -43,7 +63,7 @@ final class WorkerMonitor: Sendable {
     func report() -> WorkerReport {
         let statistics = server.withLock { $0?.statistics }
         let (threads, busy, accepted) = (statistics?.threads ?? 0, statistics?.busy ?? 0, statistics?.accepted ?? 0)
-        var metrics = recorder.snapshot
+        var metrics = requestMetrics()
         metrics.counters[ServiceMetrics.acceptedRequests] = Double(accepted)
         metrics.counters[ServiceMetrics.sqliteBusyRetries] = Double(Connection.busyRetries)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "busy"])] = Double(busy)
