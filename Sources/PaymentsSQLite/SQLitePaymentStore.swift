@@ -91,17 +91,17 @@ public final class SQLitePaymentStore: PaymentStore {
         return matches <= cap ? byAmount : ordered
     }
 
-    public func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64) throws -> Int {
+    public func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64, limit: Int) throws -> Int {
         precondition(from.allows(to), "\(from) -> \(to) is not a payment transition")
         return try connection.write { db in
             try db.run(
                 """
                 UPDATE payments SET state = ?, updated_at = ?,
                     payment_id = coalesce(?, payment_id), error_reason = coalesce(?, error_reason)
-                WHERE state = ? AND updated_at < ?
+                WHERE seq IN (SELECT seq FROM payments INDEXED BY payments_state_updated WHERE state = ? AND updated_at < ? LIMIT ?)
                 """,
                 [.text(to.rawValue), .integer(at), .optionalText(changes.paymentID), .optionalText(changes.errorReason),
-                 .text(from.rawValue), .integer(cutoff)]
+                 .text(from.rawValue), .integer(cutoff), .integer(Int64(limit))]
             )
         }
     }

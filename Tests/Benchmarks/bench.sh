@@ -86,8 +86,9 @@ BEGIN IMMEDIATE;
 WITH RECURSIVE n(i) AS (SELECT (SELECT count(*) FROM payments) + 1 UNION ALL SELECT i + 1 FROM n WHERE i < $total)
 INSERT INTO payments (transaction_id, reference, amount, return_url, state, payment_id, created_at, updated_at)
 SELECT lower(hex(randomblob(16))), 'REF-' || i, 1 + abs(random() % 100000), 'http://service/return',
-       CASE i % 4 WHEN 0 THEN 'init' WHEN 1 THEN 'OK' WHEN 2 THEN 'ERROR' ELSE 'card' END,
-       CASE WHEN i % 4 IN (1, 2) THEN 'pay_' || i END,
+       -- Settled history: 'card' lasts only as long as a provider call.
+       CASE i % 4 WHEN 0 THEN 'init' WHEN 2 THEN 'ERROR' ELSE 'OK' END,
+       CASE WHEN i % 4 <> 0 THEN 'pay_' || i END,
        1790000000000 + i * 1000, 1790000000000 + i * 1000
 FROM n;
 WITH RECURSIVE n(i) AS (SELECT (SELECT count(*) FROM orders) + 1 UNION ALL SELECT i + 1 FROM n WHERE i < $total)

@@ -185,8 +185,8 @@ import Testing
         let router = try router()
         let id = try newPayment(router)
         _ = try store.transition(transactionID: id, from: .initial, to: .card, changes: PaymentChanges(), at: 1_000)
-        #expect(try store.transitionStale(from: .card, to: .error, updatedBefore: 500, changes: PaymentChanges(errorReason: "x"), at: 2_000) == 0)
-        #expect(try store.transitionStale(from: .card, to: .error, updatedBefore: 1_500, changes: PaymentChanges(errorReason: "interrupted"), at: 2_000) == 1)
+        #expect(try store.transitionStale(from: .card, to: .error, updatedBefore: 500, changes: PaymentChanges(errorReason: "x"), at: 2_000, limit: 10) == 0)
+        #expect(try store.transitionStale(from: .card, to: .error, updatedBefore: 1_500, changes: PaymentChanges(errorReason: "interrupted"), at: 2_000, limit: 10) == 1)
         #expect(try store.payment(transactionID: id)?.state == .error)
         #expect(try store.payment(transactionID: id)?.errorReason == "interrupted")
     }

@@ -61,14 +61,20 @@ public struct CardPaymentService {
     }
 
     /// Moves payments left in `card` longer than `grace` (their worker died while the
-    /// provider call was in flight) to `ERROR`; returns how many.
-    public func failInterrupted(olderThan grace: TimeInterval) throws -> Int {
+    /// provider call was in flight) to `ERROR`; returns how many. In transactions of at most
+    /// `batch` rows, so a backlog never holds the write lock for long.
+    public func failInterrupted(olderThan grace: TimeInterval, batch: Int = 500) throws -> Int {
         let now = clock.now()
-        return try store.transitionStale(
-            from: .card, to: .error, updatedBefore: (now - grace).epochMilliseconds,
-            changes: PaymentChanges(errorReason: "provider outcome unknown: processing was interrupted"),
-            at: now.epochMilliseconds
-        )
+        var total = 0
+        while true {
+            let moved = try store.transitionStale(
+                from: .card, to: .error, updatedBefore: (now - grace).epochMilliseconds,
+                changes: PaymentChanges(errorReason: "provider outcome unknown: processing was interrupted"),
+                at: now.epochMilliseconds, limit: batch
+            )
+            total += moved
+            if moved < batch { return total }
+        }
     }
 
     /// Sends the card to the provider and records OK or ERROR; a failed call is ERROR with its

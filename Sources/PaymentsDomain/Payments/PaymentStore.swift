@@ -11,9 +11,10 @@ public protocol PaymentStore {
     func transition(transactionID: String, from: PaymentState, to: PaymentState, changes: PaymentChanges, at: Int64) throws -> Payment?
     /// Payments matching the query, latest state change first.
     func payments(_ query: PaymentListQuery) throws -> [Payment]
-    /// Moves every payment still in `from` whose latest change is before `cutoff` to `to`
-    /// (which ``PaymentState/allows(_:)`` must permit), recording `changes`; returns how many.
-    func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64) throws -> Int
+    /// Moves up to `limit` payments still in `from` whose latest change is before `cutoff` to
+    /// `to` (which ``PaymentState/allows(_:)`` must permit), recording `changes`, in one
+    /// transaction; returns how many.
+    func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64, limit: Int) throws -> Int
 }
 
 /// Fields recorded with a state change.
