@@ -13,7 +13,7 @@ chmod 755 "$run"
 duration=${BENCH_SECONDS:-8}
 connections=${BENCH_CONNECTIONS:-32}
 workers=${WORKERS:-2}
-threads=${THREADS:-4}
+threads=${THREADS:-16}  # the worker's default (README "Benchmarks" says why)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
