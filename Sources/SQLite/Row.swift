@@ -57,35 +57,35 @@ public protocol SQLiteColumnValue {
 }
 
 extension Int64: SQLiteColumnValue {
-    public init?(sqliteValue: SQLiteValue) {
+    @inlinable public init?(sqliteValue: SQLiteValue) {
         guard case .integer(let value) = sqliteValue else { return nil }
         self = value
     }
 }
 
 extension Int: SQLiteColumnValue {
-    public init?(sqliteValue: SQLiteValue) {
+    @inlinable public init?(sqliteValue: SQLiteValue) {
         guard case .integer(let value) = sqliteValue, let fitting = Int(exactly: value) else { return nil }
         self = fitting
     }
 }
 
 extension Double: SQLiteColumnValue {
-    public init?(sqliteValue: SQLiteValue) {
+    @inlinable public init?(sqliteValue: SQLiteValue) {
         guard let value = sqliteValue.double else { return nil }
         self = value
     }
 }
 
 extension String: SQLiteColumnValue {
-    public init?(sqliteValue: SQLiteValue) {
+    @inlinable public init?(sqliteValue: SQLiteValue) {
         guard case .text(let value) = sqliteValue else { return nil }
         self = value
     }
 }
 
 extension Optional: SQLiteColumnValue where Wrapped: SQLiteColumnValue {
-    public init?(sqliteValue: SQLiteValue) {
+    @inlinable public init?(sqliteValue: SQLiteValue) {
         if case .null = sqliteValue {
             self = .none
         } else if let value = Wrapped(sqliteValue: sqliteValue) {
@@ -97,5 +97,5 @@ extension Optional: SQLiteColumnValue where Wrapped: SQLiteColumnValue {
 }
 
 extension SQLiteValue: SQLiteColumnValue {
-    public init?(sqliteValue: SQLiteValue) { self = sqliteValue }
+    @inlinable public init?(sqliteValue: SQLiteValue) { self = sqliteValue }
 }
