@@ -48,7 +48,7 @@ public enum Schema {
             );
             -- GET /payments lists by latest state change, newest first, and stops after `limit`
             -- rows: both indexes end in the sort key, so every filter combination is an in-order
-            -- range scan. No amount index: it would tempt the planner into sorting the matches.
+            -- range scan. (Migration 7 adds amount indexes, used only when a bounded count picks them.)
             CREATE INDEX payments_updated ON payments (updated_at, seq);
             CREATE INDEX payments_state_updated ON payments (state, updated_at, seq);
             """),
