@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HTTPKit
+import ServiceSupport
 
 extension HTTPRequest {
     /// Maps the CGI parameters of one FastCGI request (`NAME=value` C strings) to a request:
@@ -45,7 +46,7 @@ extension HTTPRequest {
         let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
         self.init(
             method: method, path: path, query: query, headers: headers, body: body, bodyExceedsLimit: bodyExceedsLimit,
-            requestID: requestID ?? Self.newRequestID()
+            requestID: requestID ?? RandomUUID.hex128()
         )
     }
 
@@ -74,19 +75,5 @@ extension HTTPRequest {
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
                 || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) || $0 == UInt8(ascii: "-")
         } ? id : nil
-    }
-
-    /// 32 random hex digits, like nginx's `$request_id`.
-    static func newRequestID() -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var generator = SystemRandomNumberGenerator()
-        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
-        return String(unsafeUninitializedCapacity: 32) { buffer in
-            for index in 0..<16 {
-                buffer[index] = digits[Int((high >> (60 - 4 * UInt64(index))) & 0xF)]
-                buffer[16 + index] = digits[Int((low >> (60 - 4 * UInt64(index))) & 0xF)]
-            }
-            return 32
-        }
     }
 }

@@ -73,23 +73,13 @@ enum Supervisor {
     /// Publishes the supervisor's report every second on a thread of its own.
     private static func publishReports(of supervisor: FastCGISupervisor, options: WorkerOptions, to board: StatusBoard, log: Logger) {
         let startedAt = Date().timeIntervalSince1970
-        Thread.detachNewThread {
-            var failing = false
-            while true {
-                let statistics = supervisor.statistics
-                do {
-                    try board.publish(SupervisorReport(
-                        pid: getpid(), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
-                        configuredWorkers: options.workers, threadsPerWorker: options.threads,
-                        workers: statistics.workers, restarts: statistics.restarts, reloads: statistics.reloads
-                    ))
-                    failing = false
-                } catch {
-                    if !failing { log.warning("cannot publish the supervisor's status report: \(error)") }
-                    failing = true
-                }
-                Thread.sleep(forTimeInterval: 1)
-            }
+        board.keepPublishing(every: 1, what: "the supervisor's status report", log: log) { board in
+            let statistics = supervisor.statistics
+            try board.publish(SupervisorReport(
+                pid: getpid(), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
+                configuredWorkers: options.workers, threadsPerWorker: options.threads,
+                workers: statistics.workers, restarts: statistics.restarts, reloads: statistics.reloads
+            ))
         }
     }
 }

@@ -153,8 +153,13 @@ public final class SQLiteOrderStore: OrderStore {
                     detail: try row.get("detail")
                 )
             }
-            let operations = try db.query("SELECT * FROM order_operations WHERE order_id = ? ORDER BY created_at", [.text(orderID)]).map(Self.operation)
-            return (events, operations)
+            return (events, try operations(orderID: orderID))
+        }
+    }
+
+    public func operations(orderID: String) throws -> [OrderOperation] {
+        try connection.read { db in
+            try db.query("SELECT * FROM order_operations WHERE order_id = ? ORDER BY created_at", [.text(orderID)]).map(Self.operation)
         }
     }
 

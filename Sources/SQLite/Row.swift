@@ -27,11 +27,6 @@ public struct Row: Sendable {
         self.values = values
     }
 
-    /// A row with its own layout (tests, one-off rows).
-    public init(columns: [String], values: [SQLiteValue]) {
-        self.init(layout: Layout(columns: columns), values: values)
-    }
-
     /// The value at a column index.
     public subscript(_ index: Int) -> SQLiteValue { values[index] }
 

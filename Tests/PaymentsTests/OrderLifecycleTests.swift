@@ -107,7 +107,7 @@ import TestSupport
         do {
             _ = try service.perform(.capture, orderID: order.id, amount: 2_000)
         } catch OrderService.OperationFailure.unavailable {
-            operationID = try #require(try store.history(orderID: order.id).operations.last?.id)
+            operationID = try #require(try store.operations(orderID: order.id).last?.id)
         }
         #expect(try store.operation(id: operationID)?.state == .notSent)
         gateway.operationError = nil

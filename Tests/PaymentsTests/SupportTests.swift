@@ -1,3 +1,4 @@
+import Foundation
 import Dintero
 import HTTPKit
 @testable import PaymentsAPI
@@ -82,5 +83,18 @@ import Testing
         #expect(Logger.value("k=v") == #""k=v""#)
         #expect(Logger.value("") == #""""#)
         #expect(Logger.value(String(repeating: "x", count: 5_000)).count < 2_100)
+    }
+}
+
+@Suite struct RandomUUIDTests {
+    @Test func versionFourUUIDsAndRequestIDs() {
+        let id = RandomUUID.string()
+        #expect(UUID(uuidString: id) != nil)
+        #expect(id == id.lowercased())
+        #expect(Array(id)[14] == "4")
+        #expect("89ab".contains(Array(id)[19]))
+        let hex = RandomUUID.hex128()
+        #expect(hex.count == 32 && hex.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(RandomUUID.hex128() != hex)
     }
 }

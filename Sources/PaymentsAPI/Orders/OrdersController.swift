@@ -124,7 +124,7 @@ public struct OrdersController {
         guard order.status.isPaid || order.status == .authorizationVoided || order.status == .onHold else {
             return .json(order.json(includeLinks: true))
         }
-        return .json(order.json(includeLinks: true, operations: try store.history(orderID: id).operations))
+        return .json(order.json(includeLinks: true, operations: try store.operations(orderID: id)))
     }
 
     /// With a callback secret configured, a callback must carry a valid `Dintero-Signature`;

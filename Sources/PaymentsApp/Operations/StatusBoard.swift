@@ -44,6 +44,24 @@ struct StatusBoard: Sendable {
         try write(report, to: "supervisor.json")
     }
 
+    /// Calls `publish` every `interval` seconds on a thread of its own, for as long as the
+    /// process lives; a failure (a full or vanished directory) is logged once, not every time.
+    func keepPublishing(every interval: Double, what: String, log: Logger, _ publish: @escaping @Sendable (StatusBoard) throws -> Void) {
+        Thread.detachNewThread {
+            var failing = false
+            while true {
+                do {
+                    try publish(self)
+                    failing = false
+                } catch {
+                    if !failing { log.warning("cannot publish \(what): \(error)") }
+                    failing = true
+                }
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
+    }
+
     /// Folds an exited worker's last counters into `retired.json` and removes its report.
     /// Only the supervisor calls this, from one thread at a time.
     func retire(pid: Int32) {

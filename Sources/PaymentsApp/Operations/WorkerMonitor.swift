@@ -94,20 +94,8 @@ final class WorkerMonitor: Sendable {
 
     /// Publishes a report every `interval` seconds on a thread of its own.
     func startPublishing(every interval: Double, log: Logger) {
-        guard let board else { return }
-        Thread.detachNewThread { [self] in
-            var failing = false
-            while true {
-                do {
-                    try board.publish(report())
-                    failing = false
-                } catch {
-                    // Say it once, not every second.
-                    if !failing { log.warning("cannot publish this worker's status report: \(error)") }
-                    failing = true
-                }
-                Thread.sleep(forTimeInterval: interval)
-            }
+        board?.keepPublishing(every: interval, what: "this worker's status report", log: log) { [self] board in
+            try board.publish(report())
         }
     }
 

@@ -196,7 +196,7 @@ public struct OrderService {
         }
         // An operation Dintero accepted (202) completes when its event shows up here.
         if current.status.isPaid || current.status == .authorizationVoided {
-            for operation in try store.history(orderID: order.id).operations where operation.isOpen
+            for operation in try store.operations(orderID: order.id) where operation.isOpen
             && transaction.event(reference: operation.id, correlationID: operation.requestID) != nil {
                 try apply(transaction, to: operation, order: current)
                 current = try store.order(id: order.id) ?? current

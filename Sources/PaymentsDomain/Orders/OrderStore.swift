@@ -143,6 +143,8 @@ public protocol OrderStore {
     func openOperations(updatedBefore cutoff: Int64, limit: Int) throws -> [OrderOperation]
     /// The order's history, oldest first, and its operations.
     func history(orderID: String) throws -> (events: [OrderEvent], operations: [OrderOperation])
+    /// The order's operations, oldest first (without the history).
+    func operations(orderID: String) throws -> [OrderOperation]
     /// Up to `limit` orders in one of `statuses` whose last change or check is before `cutoff`, oldest first.
     func orders(in statuses: [OrderStatus], checkedBefore cutoff: Int64, limit: Int) throws -> [Order]
     /// Records that the reconciler looked at the order (so it is not looked at again at once).

@@ -29,13 +29,6 @@ public struct MetricsSnapshot: Codable, Sendable, Equatable {
         }
     }
 
-    /// The sum of `snapshots`.
-    public static func merged(_ snapshots: some Sequence<MetricsSnapshot>) -> MetricsSnapshot {
-        var total = MetricsSnapshot()
-        for snapshot in snapshots { total.merge(snapshot) }
-        return total
-    }
-
     /// The sum of every counter series of metric `name`, whatever its labels.
     public func total(of name: String) -> Double {
         counters.reduce(0) { sum, entry in MetricSeries.name(of: entry.key) == name ? sum + entry.value : sum }
