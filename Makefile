@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Debian packages: nginx and the C libraries (libfcgi, SQLite) the workers link; sqlite3 and
-# curl for inspection; python3 + python3-venv for the test virtualenv (schemathesis from PyPI,
-# `make test` only); wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
-DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev sqlite3 curl ca-certificates python3 python3-venv
-# `make test` only: the browser the shopper-page tests drive, and a font for its pages.
-TEST_PACKAGES := chromium fonts-dejavu-core
-BENCH_PACKAGES := wrk apache2-utils gcc
+# Debian packages: nginx and the C libraries (libfcgi, SQLite, libpq) the workers link; sqlite3
+# and curl for inspection; python3 + python3-venv for the test virtualenv (schemathesis from
+# PyPI, `make test` only); wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
+DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev sqlite3 curl ca-certificates python3 python3-venv
+# `make test` only: the browser the shopper-page tests drive, a font for its pages, and the
+# PostgreSQL server for the throwaway cluster the suites also run against.
+TEST_PACKAGES := chromium fonts-dejavu-core postgresql
+BENCH_PACKAGES := wrk apache2-utils gcc postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
@@ -43,10 +44,13 @@ run: release
 	BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)" "$$($(SWIFT) build -c release --show-bin-path)/payments-stack"
 
 unit-test: build
-	$(SWIFT) test --skip IntegrationTests
+	$(call install_missing,postgresql)
+	bash Tests/Support/with-postgres.sh $(SWIFT) test --skip IntegrationTests
 
 integration-test: build
-	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test --filter IntegrationTests
+	$(call install_missing,postgresql)
+	BIN_DIR="$$($(SWIFT) build --show-bin-path)" bash Tests/Support/with-postgres.sh bash -c \
+	  '$(SWIFT) test --filter IntegrationTests && TEST_STORE=postgres $(SWIFT) test --skip-build --filter IntegrationTests'
 
 # Reloads the workers of a running `make run` (SIGHUP): settings files re-read, the binary on
 # disk picked up, no request dropped. In production: systemctl reload payments-worker.
@@ -57,11 +61,14 @@ reload:
 # The OpenAPI document checked against a running stack (schemathesis, ~1 min), the shopper
 # pages in headless Chromium (~15 s), then one `swift test` run for the unit and integration
 # suites; each starts its own stacks on free loopback ports with the debug binaries just built.
+# That run has a throwaway PostgreSQL cluster (stopped by pid afterwards): the storage suites
+# run once per store, and the integration suite runs again with TEST_STORE=postgres.
 test: build
 	$(call install_missing,$(TEST_PACKAGES))
 	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"
 	bash Tests/Browser/run.sh "$$($(SWIFT) build --show-bin-path)"
-	BIN_DIR="$$($(SWIFT) build --show-bin-path)" $(SWIFT) test
+	BIN_DIR="$$($(SWIFT) build --show-bin-path)" bash Tests/Support/with-postgres.sh bash -c \
+	  '$(SWIFT) test && TEST_STORE=postgres $(SWIFT) test --skip-build --filter IntegrationTests'
 
 browser-test: build
 	$(call install_missing,$(TEST_PACKAGES))

@@ -3,7 +3,7 @@ import PackageDescription
 
 // Layers, imports flowing one way (README "Architecture" draws the graph):
 //   C system libraries -> their one Swift wrapper -> ServiceSupport/HTTPKit -> PaymentsDomain
-//   -> adapters (Dintero, CardProvider, PaymentsSQLite) -> PaymentsAPI -> PaymentsApp -> executables.
+//   -> adapters (Dintero, CardProvider, PaymentsSQLite, PaymentsPostgres) -> PaymentsAPI -> PaymentsApp -> executables.
 let package = Package(
     name: "payments-service",
     platforms: [.macOS(.v15)],
@@ -16,6 +16,7 @@ let package = Package(
         // Thin C system-library targets: each is imported by exactly one Swift wrapper.
         .systemLibrary(name: "CFastCGI", path: "Sources/CFastCGI"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres"),
 
         // Logging, settings, clocks, process helpers. Foundation only.
         .target(name: "ServiceSupport"),
@@ -25,6 +26,7 @@ let package = Package(
         // Swift wrappers, the only importers of their C library.
         .target(name: "FastCGI", dependencies: ["CFastCGI", "HTTPKit", "ServiceSupport"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "Postgres", dependencies: ["CPostgres"]),
 
         // Orders and payments: models, status machines, flows, storage and gateway protocols.
         // No HTTP, no SQL, no C.
@@ -34,6 +36,7 @@ let package = Package(
         .target(name: "Dintero", dependencies: ["PaymentsDomain", "HTTPKit", "ServiceSupport"]),
         .target(name: "CardProvider", dependencies: ["PaymentsDomain", "HTTPKit"]),
         .target(name: "PaymentsSQLite", dependencies: ["PaymentsDomain", "SQLite", "ServiceSupport"]),
+        .target(name: "PaymentsPostgres", dependencies: ["PaymentsDomain", "Postgres", "ServiceSupport"]),
 
         // Controllers: decode, call a domain service, encode. One route group per API.
         .target(
@@ -45,7 +48,7 @@ let package = Package(
 
         // Composition root: configuration, supervisor and worker modes, sweepers.
         .target(name: "PaymentsApp", dependencies: [
-            "PaymentsAPI", "Dintero", "CardProvider", "PaymentsSQLite", "FastCGI", "HTTPKit", "ServiceSupport",
+            "PaymentsAPI", "Dintero", "CardProvider", "PaymentsSQLite", "PaymentsPostgres", "FastCGI", "HTTPKit", "ServiceSupport",
         ]),
 
         // Starts nginx, workers and sandbox on loopback (make run, integration tests).
@@ -59,16 +62,17 @@ let package = Package(
         // Test doubles shared by the test targets; never linked into a product.
         .target(name: "TestSupport", dependencies: [
             "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQLite", "Dintero", "HTTPKit", "ServiceSupport",
-            "SQLite", "LocalStack",
+            "SQLite", "LocalStack", "Postgres", "PaymentsPostgres",
         ], path: "Tests/TestSupport"),
 
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PaymentsTests", dependencies: [
             "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQLite", "Dintero", "CardProvider", "HTTPKit",
             "ServiceSupport", "SQLite", "TestSupport", "FastCGI",
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "LocalStack", "HTTPKit", "ServiceSupport", "SQLite", "PaymentsDomain", "Dintero", "TestSupport",
+            "LocalStack", "HTTPKit", "ServiceSupport", "SQLite", "Postgres", "PaymentsDomain", "Dintero", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,8 @@
 # Renders nginx/local.conf.in into $NGINX_PREFIX/nginx.conf for an unprivileged local run.
 #   NGINX_PREFIX    absolute directory for nginx.conf, pid, logs and temp files (required)
 #   NGINX_PORT      loopback port of the service (default 3000)
-#   FCGI_SOCKET     absolute path of the workers' socket (required)
+#   FCGI_SOCKET     absolute path of the workers' socket (required); several, space-separated,
+#                   make one upstream of several hosts (the two-host test)
 #   SANDBOX_PORT    loopback port of the Dintero sandbox; with SANDBOX_SOCKET, adds its server
 #   SANDBOX_SOCKET  absolute path of the sandbox's socket
 #   ACCESS_LOG      access log path, or "off" (default $NGINX_PREFIX/nginx-access.log)
@@ -20,7 +21,10 @@ if [ -n "${SANDBOX_PORT:-}" ] && [ -n "${SANDBOX_SOCKET:-}" ]; then
     sandbox=$(sed -e "s|@SANDBOX_SOCKET@|$SANDBOX_SOCKET|g" -e "s|@SANDBOX_PORT@|$SANDBOX_PORT|g" \
                   "$here/sandbox.server.in")
 fi
-awk -v sandbox="$sandbox" '{ if ($0 == "@SANDBOX_SERVER@") print sandbox; else print }' "$here/local.conf.in" |
-    sed -e "s|@PREFIX@|$NGINX_PREFIX|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$FCGI_SOCKET|g" \
+servers=""
+for socket in $FCGI_SOCKET; do servers="$servers        server unix:$socket;"$'\n'; done
+awk -v sandbox="$sandbox" -v servers="${servers%$'\n'}" \
+    '{ if ($0 == "@SANDBOX_SERVER@") print sandbox; else if ($0 ~ /@SERVERS@/) print servers; else print }' "$here/local.conf.in" |
+    sed -e "s|@PREFIX@|$NGINX_PREFIX|g" -e "s|@PORT@|$port|g" \
         -e "s|@ACCESS_LOG@|$access_log|g" > "$NGINX_PREFIX/nginx.conf"
 echo "$NGINX_PREFIX/nginx.conf"

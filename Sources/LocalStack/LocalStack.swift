@@ -32,12 +32,17 @@ public final class LocalStack: @unchecked Sendable {
         public var sandboxEnvironment: [String: String]
         /// nginx access log path or "off".
         public var accessLog: String?
+        /// Worker supervisors, each as one application host would run it (its own socket and
+        /// status directory, the same database); nginx balances over all of them. The first is
+        /// `payments-worker`, the others `payments-worker-2`, ... in ``LocalStack/pids``.
+        public var hosts: Int = 1
 
         /// Creates a configuration.
         public init(
             runDirectory: String, binDirectory: String, nginxDirectory: String, port: Int, sandboxPort: Int?,
             workers: Int? = nil, threads: Int? = nil, publicHost: String = "127.0.0.1",
-            workerEnvironment: [String: String] = [:], sandboxEnvironment: [String: String] = [:], accessLog: String? = nil
+            workerEnvironment: [String: String] = [:], sandboxEnvironment: [String: String] = [:], accessLog: String? = nil,
+            hosts: Int = 1
         ) {
             self.runDirectory = runDirectory
             self.binDirectory = binDirectory
@@ -50,6 +55,7 @@ public final class LocalStack: @unchecked Sendable {
             self.workerEnvironment = workerEnvironment
             self.sandboxEnvironment = sandboxEnvironment
             self.accessLog = accessLog
+            self.hosts = hosts
         }
     }
 
@@ -102,13 +108,20 @@ public final class LocalStack: @unchecked Sendable {
             if workerEnvironment["PROVIDER_URL"] == nil { workerEnvironment["PROVIDER_URL"] = "\(sandboxURL)/provider" }
         }
         workerEnvironment.merge(configuration.workerEnvironment) { _, new in new }
-        let workerSocket = path("worker.sock")
-        var workerArguments = ["--socket", workerSocket]
-        if let workers = configuration.workers { workerArguments += ["--workers", String(workers)] }
-        if let threads = configuration.threads { workerArguments += ["--threads", String(threads)] }
-        try launch("payments-worker", executable: "\(configuration.binDirectory)/payments-worker",
-                   arguments: workerArguments, environment: workerEnvironment)
-        try waitFor(timeout: timeout, what: "worker socket") { FileManager.default.fileExists(atPath: workerSocket) }
+        var workerSockets: [String] = []
+        for host in 1...max(1, configuration.hosts) {
+            let suffix = host == 1 ? "" : "-\(host)"
+            let workerSocket = path("worker\(suffix).sock")
+            var workerArguments = ["--socket", workerSocket]
+            if let workers = configuration.workers { workerArguments += ["--workers", String(workers)] }
+            if let threads = configuration.threads { workerArguments += ["--threads", String(threads)] }
+            try launch("payments-worker\(suffix)", executable: "\(configuration.binDirectory)/payments-worker",
+                       arguments: workerArguments, environment: workerEnvironment)
+            workerSockets.append(workerSocket)
+        }
+        for workerSocket in workerSockets {
+            try waitFor(timeout: timeout, what: "worker socket") { FileManager.default.fileExists(atPath: workerSocket) }
+        }
         if let sandboxSocket {
             try waitFor(timeout: timeout, what: "sandbox socket") { FileManager.default.fileExists(atPath: sandboxSocket) }
         }
@@ -117,7 +130,7 @@ public final class LocalStack: @unchecked Sendable {
         var renderEnvironment = ProcessInfo.processInfo.environment
         renderEnvironment["NGINX_PREFIX"] = nginxPrefix
         renderEnvironment["NGINX_PORT"] = String(configuration.port)
-        renderEnvironment["FCGI_SOCKET"] = workerSocket
+        renderEnvironment["FCGI_SOCKET"] = workerSockets.joined(separator: " ")
         renderEnvironment["ACCESS_LOG"] = configuration.accessLog
         if let sandboxSocket, let sandboxPort = configuration.sandboxPort {
             renderEnvironment["SANDBOX_SOCKET"] = sandboxSocket

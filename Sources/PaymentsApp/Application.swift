@@ -16,7 +16,7 @@ public enum Application {
         clock: WallClock = SystemClock(),
         log: Logger
     ) -> Router {
-        var router = Router(log: log)
+        var router = Router(log: log, translate: unavailableStore)
         let idempotencyService = IdempotencyService(store: idempotency, clock: clock)
         OrdersController(
             service: configuration.orderService(store: orders, gateway: gateway, clock: clock, log: log),
@@ -38,5 +38,18 @@ public enum Application {
             branding: configuration.branding
         ).register(on: &router)
         return router
+    }
+
+    /// A store that cannot reach its database answers 503 with `Retry-After`: every write is
+    /// one transaction, so nothing is half-written, and the workers reconnect by themselves
+    /// once it is back.
+    static func unavailableStore(_ error: any Error) -> Problem? {
+        guard (error as? StoreFailure)?.isUnavailable == true else { return nil }
+        var problem = Problem(
+            status: .serviceUnavailable, title: "Database unavailable",
+            detail: "The database cannot be reached right now. Retry shortly (with the same Idempotency-Key, if the request had one)."
+        )
+        problem.headers.append("Retry-After", "2")
+        return problem
     }
 }

@@ -5,8 +5,9 @@ import ServiceSupport
 
 /// Everything the worker reads from its environment.
 public struct ServiceConfiguration: Sendable {
-    /// SQLite database file.
-    public var databasePath: String
+    /// Where orders and payments are kept (`DATABASE_URL(_FILE)` for PostgreSQL, else the
+    /// SQLite file `ORDERS_DB`).
+    public var storage: Storage
     /// The URL shoppers and Dintero reach this service at (return and callback URLs).
     public var publicBaseURL: String
     /// Limits for new orders.
@@ -62,7 +63,7 @@ public struct ServiceConfiguration: Sendable {
         let publicBaseURL = try environment.baseURL("PUBLIC_BASE_URL", default: "http://localhost:3000")
         let dintero = try DinteroConfiguration.from(environment)
         return ServiceConfiguration(
-            databasePath: environment.string("ORDERS_DB") ?? "run/orders.sqlite",
+            storage: try Storage.from(environment),
             publicBaseURL: publicBaseURL,
             orderRules: rules,
             dintero: dintero,

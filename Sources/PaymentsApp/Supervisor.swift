@@ -2,29 +2,22 @@ import Dintero
 import FastCGI
 import HTTPKit
 import Foundation
-import PaymentsSQLite
 import ServiceSupport
 import Synchronization
 
 /// Supervisor mode: migrates the database once, owns the socket, runs the worker processes.
 enum Supervisor {
     static func run(options: WorkerOptions, socketPath: String, configuration: ServiceConfiguration, log: Logger) throws {
-        try FileManager.default.createDirectory(
-            atPath: (configuration.databasePath as NSString).deletingLastPathComponent.isEmpty
-                ? "." : (configuration.databasePath as NSString).deletingLastPathComponent,
-            withIntermediateDirectories: true
-        )
-        // Exactly one process (this one) migrates before any worker opens the database.
-        let migrated = try Schema.openAndMigrate(path: configuration.databasePath)
-        migrated.close()
+        // Exactly one process (this one) migrates before any worker opens the database (with
+        // PostgreSQL, the first host to start does; the others find nothing left to do).
+        try configuration.storage.migrate()
         configuration.warnWhenOpen(log)
         // The sweeper's own Dintero client (reconciliation), separate from the workers'.
         let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)
         Sweeper.start(configuration: configuration, gateway: gateway, log: log)
-        Checkpointer.start(
-            databasePath: configuration.databasePath, interval: configuration.walCheckpointInterval,
-            restartBytes: configuration.walRestartBytes, log: log
-        )
+        if let path = configuration.storage.sqlitePath {
+            Checkpointer.start(databasePath: path, interval: configuration.walCheckpointInterval, restartBytes: configuration.walRestartBytes, log: log)
+        }
 
         let socket = try FastCGISocket.listen(path: socketPath, mode: mode_t(options.socketMode))
         let board = try StatusBoard(directory: options.statusDirectory ?? socketPath + ".status")
@@ -43,7 +36,7 @@ enum Supervisor {
         )
         try supervisor.start()
         publishReports(of: supervisor, options: options, to: board, log: log)
-        log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.databasePath)")
+        log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.storage)")
         while true {
             let signal = ProcessSignals.wait(for: ProcessSignals.termination + [ProcessSignals.reload])
             guard signal == ProcessSignals.reload else {

@@ -3,7 +3,6 @@ import Dintero
 import FastCGI
 import Foundation
 import HTTPKit
-import PaymentsSQLite
 import ServiceSupport
 
 /// Worker mode: serves the FastCGI socket on fd 0 with several accept threads.
@@ -15,8 +14,10 @@ enum Worker {
         ServerProcess.keepLargeBuffersOnTheHeap()
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
-            try Schema.openAndMigrate(path: configuration.databasePath).close()
+            try configuration.storage.migrate()
             configuration.warnWhenOpen(log)
+        } else {
+            try configuration.storage.checkSchema()
         }
         // One URLSession per process; each outbound target behind its own bulkhead and circuit
         // breaker, so a slow target can hold at most `concurrency` of the accept threads.
@@ -49,23 +50,23 @@ enum Worker {
         monitor.startPublishing(every: 1, log: log)
         defer { monitor.publishFinalReport() }
         try server.serveUntilTerminated(onSignal: { log.info("signal \($0): finishing in-flight requests") }) {
-            // One SQLite connection per accept thread, opened on that thread. Under a supervisor
-            // its checkpointer does every WAL checkpoint: commits from many processes each
+            // One database connection per accept thread, opened on that thread. Under a supervisor
+            // its checkpointer does every SQLite WAL checkpoint: commits from many processes each
             // attempting one would contend for the checkpoint lock and starve the WAL reset.
-            let connection = try Schema.open(path: configuration.databasePath, checkpointsElsewhere: options.isChild)
+            let stores = try configuration.storage.openStores(checkpointsElsewhere: options.isChild)
             var router = Application.router(
                 configuration: configuration,
-                orders: SQLiteOrderStore(connection: connection),
+                orders: stores.orders,
                 gateway: gateway,
-                payments: SQLitePaymentStore(connection: connection),
-                idempotency: SQLiteIdempotencyStore(connection: connection),
+                payments: stores.payments,
+                idempotency: stores.idempotency,
                 provider: provider,
                 log: log
             )
             OperationsController(
                 monitor: monitor,
-                health: SQLiteStoreHealth(connection: connection),
-                databasePath: configuration.databasePath,
+                health: stores.health,
+                storage: configuration.storage,
                 listenQueue: { FileDescriptor.standardInput.listenQueue },
                 clock: SystemClock()
             ).register(on: &router)

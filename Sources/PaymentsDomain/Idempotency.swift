@@ -17,6 +17,24 @@ public struct StoredResponse: Sendable, Equatable {
     }
 }
 
+extension StoredResponse {
+    /// The headers as stored: one `name: value` line each, sorted (names and values never
+    /// hold a line break).
+    public var headerLines: String {
+        headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
+    }
+
+    /// The headers from their stored ``headerLines`` form.
+    public static func headers(fromLines text: String) -> [String: String] {
+        var headers: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[String(line[..<colon])] = String(line[line.index(after: colon)...].drop { $0 == " " })
+        }
+        return headers
+    }
+}
+
 /// One idempotency key as stored.
 public struct IdempotencyRecord: Sendable, Equatable {
     /// Whose key it is (the API key's scope) and the key itself.

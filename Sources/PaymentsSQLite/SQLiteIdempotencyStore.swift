@@ -35,12 +35,10 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     }
 
     public func complete(scope: String, key: String, response: StoredResponse) throws {
-        // One `name: value` line per header; names and values never hold a line break.
-        let headers = response.headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n")
         try connection.write { db in
             try db.run(
                 "UPDATE idempotency_keys SET owner = NULL, status = ?, content_type = ?, headers = ?, body = ? WHERE scope = ? AND key = ?",
-                [.integer(Int64(response.status)), .text(response.contentType), .text(headers), .blob(response.body), .text(scope), .text(key)]
+                [.integer(Int64(response.status)), .text(response.contentType), .text(response.headerLines), .blob(response.body), .text(scope), .text(key)]
             )
         }
     }
@@ -74,15 +72,9 @@ public final class SQLiteIdempotencyStore: IdempotencyStore {
     private static func record(_ row: Row) throws -> IdempotencyRecord {
         var response: StoredResponse?
         if let status: Int = try row.get("status") {
-            var headers: [String: String] = [:]
-            let text: String = try row.get("headers") ?? ""
-            for line in text.split(separator: "\n") {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[String(line[..<colon])] = String(line[line.index(colon, offsetBy: 2)...])
-            }
             let body: SQLiteValue = try row.get("body")
             guard case .blob(let bytes) = body else { throw SQLiteError(.mismatch, message: "idempotency_keys.body is not a blob") }
-            response = StoredResponse(status: status, contentType: try row.get("content_type"), body: bytes, headers: headers)
+            response = StoredResponse(status: status, contentType: try row.get("content_type"), body: bytes, headers: StoredResponse.headers(fromLines: try row.get("headers") ?? ""))
         }
         return IdempotencyRecord(
             scope: try row.get("scope"), key: try row.get("key"), fingerprint: try row.get("fingerprint"),

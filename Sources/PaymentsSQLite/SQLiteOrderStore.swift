@@ -24,8 +24,9 @@ public final class SQLiteOrderStore: OrderStore {
                     .optionalText(order.sessionID), .optionalText(order.sessionURL), .optionalText(order.transactionID),
                 ]
             )
-            try Self.recordEvent(db, orderID: order.id, at: order.createdAt, from: nil, to: order.status, source: "create", transactionID: nil, detail: nil)
-            if let link { try SQLiteIdempotencyStore.link(link, to: order.id, in: db) }
+            let transaction = Transaction(db: db)
+            try transaction.record(OrderEvent(at: order.createdAt, from: nil, to: order.status, source: "create", transactionID: nil, detail: nil), orderID: order.id)
+            if let link { try transaction.link(link, to: order.id) }
         }
     }
 
@@ -61,70 +62,11 @@ public final class SQLiteOrderStore: OrderStore {
     }
 
     public func transition(_ change: OrderStatusChange) throws -> OrderTransition {
-        try connection.write { db in
-            guard let order = try Self.order(id: change.orderID, in: db) else { return .notFound }
-            let result: OrderTransition
-            switch change.decide(for: order) {
-            case .keep:
-                result = .unchanged(order)
-            case .refuse:
-                result = .refused(order)
-            case .apply(let next):
-                let changed = try db.run(
-                    """
-                    UPDATE orders SET status = ?, updated_at = ?, transaction_id = ?, session_id = ?, session_url = ?,
-                        captured_amount = ?, refunded_amount = ?, expires_at = ?, checked_at = ?2
-                    WHERE id = ? AND status = ?
-                    """,
-                    [
-                        .text(next.status.rawValue), .integer(next.updatedAt), .optionalText(next.transactionID),
-                        .optionalText(next.sessionID), .optionalText(next.sessionURL), .integer(next.capturedAmount),
-                        .integer(next.refundedAmount), next.expiresAt.map(SQLiteValue.integer) ?? .null, .text(next.id), .text(order.status.rawValue),
-                    ]
-                )
-                // Inside BEGIN IMMEDIATE nobody else can have written; a miss is a bug, not a race.
-                precondition(changed == 1, "order \(next.id) changed under a write transaction")
-                if change.operation == nil {
-                    try Self.recordEvent(db, orderID: next.id, at: change.at, from: order.status, to: next.status, source: change.source, transactionID: change.transactionID, detail: change.detail)
-                }
-                result = .changed(next)
-            }
-            if let update = change.operation {
-                try Self.update(update, at: change.at, from: order.status, to: result.order?.status ?? order.status, transactionID: change.transactionID, in: db)
-            }
-            return result
-        }
+        try connection.write { db in try change.apply(in: Transaction(db: db)) }
     }
 
     public func begin(_ draft: OrderOperation, requested: Int64?, linking link: IdempotencyLink?) throws -> OperationStart {
-        try connection.write { db in
-            guard let order = try Self.order(id: draft.orderID, in: db) else { return .notFound }
-            let open = try db.query(
-                "SELECT * FROM order_operations WHERE order_id = ? AND state IN ('requested', 'pending') ORDER BY created_at",
-                [.text(order.id)]
-            ).map(Self.operation)
-            switch OrderOperation.check(draft.kind, requested: requested, order: order, open: open) {
-            case .failure(let violation):
-                return .refused(order, violation)
-            case .success(let amount):
-                var operation = draft
-                operation.amount = amount
-                try db.run(
-                    "INSERT INTO order_operations (id, order_id, kind, amount, state, request_id, detail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        .text(operation.id), .text(order.id), .text(operation.kind.rawValue), operation.amount.map(SQLiteValue.integer) ?? .null,
-                        .text(operation.state.rawValue), .optionalText(operation.requestID), .optionalText(operation.detail),
-                        .integer(operation.createdAt), .integer(operation.updatedAt),
-                    ]
-                )
-                try Self.recordEvent(
-                    db, orderID: order.id, at: operation.createdAt, from: order.status, to: order.status, source: operation.kind.rawValue,
-                    transactionID: order.transactionID, detail: "\(operation.kind.rawValue) requested", amount: operation.amount, operationID: operation.id
-                )
-                if let link { try SQLiteIdempotencyStore.link(link, to: operation.id, in: db) }
-                return .started(order, operation)
-            }
-        }
+        try connection.write { db in try OrderOperation.begin(draft, requested: requested, linking: link, in: Transaction(db: db)) }
     }
 
     public func operation(id: String) throws -> OrderOperation? {
@@ -178,22 +120,6 @@ public final class SQLiteOrderStore: OrderStore {
         try connection.write { db in try db.run("UPDATE orders SET checked_at = ? WHERE id = ?", [.integer(time), .text(orderID)]) }
     }
 
-    private static func update(_ update: OperationUpdate, at time: Int64, from: OrderStatus, to: OrderStatus, transactionID: String?, in db: Database) throws {
-        guard let row = try db.queryOne("SELECT * FROM order_operations WHERE id = ?", [.text(update.id)]) else { return }
-        let operation = try Self.operation(row)
-        // Finished operations stay as they ended (a late duplicate answer changes nothing).
-        guard operation.isOpen else { return }
-        try db.run(
-            "UPDATE order_operations SET state = ?, request_id = coalesce(?, request_id), detail = coalesce(?, detail), updated_at = ? WHERE id = ?",
-            [.text(update.state.rawValue), .optionalText(update.requestID), .optionalText(update.detail), .integer(time), .text(update.id)]
-        )
-        let what = "\(operation.kind.rawValue) \(update.state == .pending ? "accepted, pending at Dintero" : update.state.rawValue.replacingOccurrences(of: "_", with: " "))"
-        try recordEvent(
-            db, orderID: operation.orderID, at: time, from: from, to: to, source: operation.kind.rawValue, transactionID: transactionID,
-            detail: update.detail.map { "\(what): \($0)" } ?? what, amount: operation.amount, operationID: operation.id
-        )
-    }
-
     private static func operation(_ row: Row) throws -> OrderOperation {
         let kind: String = try row.get("kind"), state: String = try row.get("state")
         guard let decodedKind = OperationRequest.Kind(rawValue: kind), let decodedState = OrderOperation.State(rawValue: state) else {
@@ -209,17 +135,67 @@ public final class SQLiteOrderStore: OrderStore {
         try db.queryOne("SELECT \(columns) FROM orders WHERE id = ?", [.text(id)]).map(order)
     }
 
-    private static func recordEvent(
-        _ db: Database, orderID: String, at: Int64, from: OrderStatus?, to: OrderStatus, source: String, transactionID: String?, detail: String?,
-        amount: Int64? = nil, operationID: String? = nil
-    ) throws {
-        try db.run(
-            "INSERT INTO order_events (order_id, at, from_status, to_status, source, transaction_id, detail, amount, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                .text(orderID), .integer(at), .optionalText(from?.rawValue), .text(to.rawValue), .text(source), .optionalText(transactionID),
-                .optionalText(detail), amount.map(SQLiteValue.integer) ?? .null, .optionalText(operationID),
-            ]
-        )
+    /// The primitives of the domain's order flows, inside one `BEGIN IMMEDIATE` transaction
+    /// (which already keeps every other writer out: reads need no extra lock).
+    private struct Transaction: OrderWriteTransaction {
+        let db: Database
+
+        func lockedOrder(id: String) throws -> Order? { try SQLiteOrderStore.order(id: id, in: db) }
+
+        func update(_ next: Order, whereStatus previous: OrderStatus) throws -> Int {
+            try db.run(
+                """
+                UPDATE orders SET status = ?, updated_at = ?, transaction_id = ?, session_id = ?, session_url = ?,
+                    captured_amount = ?, refunded_amount = ?, expires_at = ?, checked_at = ?2
+                WHERE id = ? AND status = ?
+                """,
+                [
+                    .text(next.status.rawValue), .integer(next.updatedAt), .optionalText(next.transactionID),
+                    .optionalText(next.sessionID), .optionalText(next.sessionURL), .integer(next.capturedAmount),
+                    .integer(next.refundedAmount), .optionalInteger(next.expiresAt), .text(next.id), .text(previous.rawValue),
+                ]
+            )
+        }
+
+        func record(_ event: OrderEvent, orderID: String) throws {
+            try db.run(
+                "INSERT INTO order_events (order_id, at, from_status, to_status, source, transaction_id, detail, amount, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(orderID), .integer(event.at), .optionalText(event.from?.rawValue), .text(event.to.rawValue), .text(event.source),
+                    .optionalText(event.transactionID), .optionalText(event.detail), .optionalInteger(event.amount), .optionalText(event.operationID),
+                ]
+            )
+        }
+
+        func openOperations(orderID: String) throws -> [OrderOperation] {
+            try db.query(
+                "SELECT * FROM order_operations WHERE order_id = ? AND state IN ('requested', 'pending') ORDER BY created_at", [.text(orderID)]
+            ).map(SQLiteOrderStore.operation)
+        }
+
+        func insert(_ operation: OrderOperation) throws {
+            try db.run(
+                "INSERT INTO order_operations (id, order_id, kind, amount, state, request_id, detail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(operation.id), .text(operation.orderID), .text(operation.kind.rawValue), .optionalInteger(operation.amount),
+                    .text(operation.state.rawValue), .optionalText(operation.requestID), .optionalText(operation.detail),
+                    .integer(operation.createdAt), .integer(operation.updatedAt),
+                ]
+            )
+        }
+
+        func lockedOperation(id: String) throws -> OrderOperation? {
+            try db.queryOne("SELECT * FROM order_operations WHERE id = ?", [.text(id)]).map(SQLiteOrderStore.operation)
+        }
+
+        func apply(_ update: OperationUpdate, at time: Int64) throws {
+            try db.run(
+                "UPDATE order_operations SET state = ?, request_id = coalesce(?, request_id), detail = coalesce(?, detail), updated_at = ? WHERE id = ?",
+                [.text(update.state.rawValue), .optionalText(update.requestID), .optionalText(update.detail), .integer(time), .text(update.id)]
+            )
+        }
+
+        func link(_ link: IdempotencyLink, to resourceID: String) throws { try SQLiteIdempotencyStore.link(link, to: resourceID, in: db) }
     }
 
     private static func order(_ row: Row) throws -> Order {

@@ -101,8 +101,7 @@ extension IntegrationSuite {
                 #expect(pages == 2)
                 #expect(seen.count == total)
                 #expect(Set(seen).count == total)
-                let db = try Connection(path: stack.databasePath)
-                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == Int64(total))
+                #expect(try stack.database().integer("SELECT count(*) FROM orders") == Int64(total))
 
                 // Default page and filters.
                 #expect(try shop.http.get("/orders").json["orders"]?.arrayValue?.count == 100)
@@ -133,7 +132,7 @@ extension IntegrationSuite {
         /// are refused naming the field, and nothing is stored.
         @Test func invalidUTF8IsRefusedAndNothingStored() throws {
             try StackHarness.withStack { stack, shop in
-                let db = try Connection(path: stack.databasePath)
+                let db = try stack.database()
                 let bodies: [(prefix: String, bytes: [UInt8], suffix: String, field: String)] = [
                     (#"{"amount": 100, "currency": "NOK", "receipt": "ab"#, [0xFF], #""}"#, "receipt"),
                     (#"{"amount": 100, "currency": "NOK", "receipt": ""#, [0xC0, 0xAF], #""}"#, "receipt"),  // overlong '/'
@@ -147,7 +146,7 @@ extension IntegrationSuite {
                 }
                 let lone = try shop.http.postJSON("/orders", #"{"amount": 100, "currency": "NOK", "receipt": "\udc00"}"#)
                 #expect(lone.status == 400)
-                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == 0)
+                #expect(try db.integer("SELECT count(*) FROM orders") == 0)
 
                 for (field, bytes) in [("reference", [UInt8(0xFF)]), ("returnUrl", [0xC0, 0x80])] {
                     var json = Array(#"{"reference": "R"#.utf8)
@@ -159,7 +158,7 @@ extension IntegrationSuite {
                     #expect(response.status == 400)
                     #expect(response.json["field"]?.stringValue == field)
                 }
-                #expect(try db.queryOne("SELECT count(*) FROM payments")?[0].int64 == 0)
+                #expect(try db.integer("SELECT count(*) FROM payments") == 0)
 
                 let query = try shop.http.get("/orders?receipt=ab%FF")
                 #expect(query.status == 400)
@@ -170,7 +169,7 @@ extension IntegrationSuite {
                                               headers: ["Content-Type": "application/x-www-form-urlencoded"])
                 #expect(form.status == 400)
                 #expect(form.json["field"]?.stringValue == "cardno")
-                #expect(try db.queryOne("SELECT state FROM payments WHERE transaction_id = ?", [.text(txid)])?[0].string == "init")
+                #expect(try db.text("SELECT state FROM payments WHERE transaction_id = $1", [txid]) == "init")
             }
         }
 
@@ -222,8 +221,8 @@ extension IntegrationSuite {
                     let response = try? http.postJSON("/orders", body, headers: headers)
                     first.withLock { $0 = response?.status.code ?? -1 }
                 }
-                let db = try Connection(path: stack.databasePath)
-                #expect(shop.eventually(timeout: 5) { (try? db.queryOne("SELECT count(*) FROM orders WHERE status = 'CREATED'")?[0].int64) == 1 })
+                let db = try stack.database()
+                #expect(shop.eventually(timeout: 5) { (try? db.integer("SELECT count(*) FROM orders WHERE status = 'CREATED'")) == 1 })
 
                 let busy = try http.postJSON("/orders", body, headers: headers)
                 #expect(busy.status == 409)
@@ -244,12 +243,12 @@ extension IntegrationSuite {
                 #expect(retry.status == 200)
                 #expect(retry.json["status"]?.stringValue == "PENDING")
                 #expect(retry.header("Idempotent-Replayed") == nil)
-                let stored = try #require(try db.queryOne("SELECT id FROM orders")?[0].string)
+                let stored = try #require(try db.text("SELECT id FROM orders"))
                 #expect(retry.json["id"]?.stringValue == stored)
                 let replay = try http.postJSON("/orders", body, headers: headers)
                 #expect(replay.header("Idempotent-Replayed") == "true")
                 #expect(replay.json == retry.json)
-                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == 1)
+                #expect(try db.integer("SELECT count(*) FROM orders") == 1)
             }
         }
 
@@ -261,15 +260,15 @@ extension IntegrationSuite {
             ]) { stack, shop in
                 try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":4000,"count":1}"#)
                 Thread.detachNewThread { _ = try? shop.http.postJSON("/orders", #"{"amount": 100, "currency": "NOK"}"#) }
-                let db = try Connection(path: stack.databasePath)
-                #expect(shop.eventually(timeout: 5) { (try? db.queryOne("SELECT count(*) FROM orders WHERE status = 'CREATED'")?[0].int64) == 1 })
+                let db = try stack.database()
+                #expect(shop.eventually(timeout: 5) { (try? db.integer("SELECT count(*) FROM orders WHERE status = 'CREATED'")) == 1 })
                 let supervisor = try #require(stack.pids["payments-worker"])
                 for pid in StackHarness.children(of: supervisor) { kill(pid, SIGKILL) }
                 #expect(shop.eventually(timeout: 10) {
-                    (try? db.queryOne("SELECT status FROM orders")?[0].string) == "SESSION_FAILED"
+                    (try? db.text("SELECT status FROM orders")) == "SESSION_FAILED"
                 })
-                let event = try db.queryOne("SELECT source, detail FROM order_events WHERE to_status = 'SESSION_FAILED'")
-                #expect(event?[0].string == "sweeper")
+                let event = try db.rows("SELECT source, detail FROM order_events WHERE to_status = 'SESSION_FAILED'").first
+                #expect(event?[0] == "sweeper")
             }
         }
     }

@@ -93,8 +93,8 @@ extension IntegrationSuite {
                     #expect(callback.status == 422)
                 }
                 #expect(try shop.status(id) == "PENDING")
-                let db = try Connection(path: stack.databasePath)
-                #expect(try db.queryOne("SELECT transaction_id FROM orders WHERE id = ?", [.text(id)])?[0] == .null)
+                let db = try stack.database()
+                #expect(try db.rows("SELECT transaction_id FROM orders WHERE id = $1", [id]) == [[nil]])
             }
         }
 

@@ -62,9 +62,9 @@ extension IntegrationSuite {
                 #expect(try submitCard(shop, unavailable.id, cardno: "4242424242424242").status == 200)
                 let errors = try shop.http.get("\(shop.base)/payments?status=error").json.arrayValue ?? []
                 #expect(Set(errors.compactMap { $0["transactionId"]?.stringValue }) == [declined.id, broken.id, unavailable.id])
-                let db = try Connection(path: stack.databasePath)
-                #expect(try db.queryOne("SELECT count(*) FROM payments WHERE state = 'card'")?[0].int64 == 0)
-                let reasons = try db.query("SELECT error_reason FROM payments WHERE state = 'ERROR' ORDER BY seq").map { ((try? $0.get("error_reason") as String?) ?? nil) ?? "" }
+                let db = try stack.database()
+                #expect(try db.integer("SELECT count(*) FROM payments WHERE state = 'card'") == 0)
+                let reasons = try db.column("SELECT error_reason FROM payments WHERE state = 'ERROR' ORDER BY seq").map { $0 ?? "" }
                 #expect(reasons == ["declined: card_declined", "provider answered 500", "provider answered 503"])
             }
         }
@@ -77,10 +77,9 @@ extension IntegrationSuite {
                 let outcome = try shop.http.get("\(shop.base)/payments/\(payment.id)")
                 #expect(outcome.status == 200)
                 #expect(outcome.json["paymentId"] == .null)
-                let db = try Connection(path: stack.databasePath)
-                let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
-                #expect(((try? row?.get("state") as String?) ?? nil) == "ERROR")
-                #expect(((try? row?.get("error_reason") as String?) ?? nil)?.contains("unreachable") == true)
+                let row = try stack.database().rows("SELECT state, error_reason FROM payments WHERE transaction_id = $1", [payment.id]).first
+                #expect(row?[0] == "ERROR")
+                #expect(row?[1]?.contains("unreachable") == true)
             }
         }
 
@@ -89,10 +88,9 @@ extension IntegrationSuite {
                 try shop.injectFault(#"{"endpoint":"provider","status":0,"delay_ms":2500,"count":1}"#)
                 let payment = try createPayment(shop)
                 #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
-                let db = try Connection(path: stack.databasePath)
-                let row = try db.queryOne("SELECT state, error_reason FROM payments WHERE transaction_id = ?", [.text(payment.id)])
-                #expect(((try? row?.get("state") as String?) ?? nil) == "ERROR")
-                #expect(((try? row?.get("error_reason") as String?) ?? nil) == "provider timed out")
+                let row = try stack.database().rows("SELECT state, error_reason FROM payments WHERE transaction_id = $1", [payment.id]).first
+                #expect(row?[0] == "ERROR")
+                #expect(row?[1] == "provider timed out")
             }
         }
 
@@ -142,17 +140,30 @@ extension IntegrationSuite {
             let run = URL(fileURLWithPath: stack.configuration.runDirectory)
             let files = (FileManager.default.enumerator(at: run, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? [])
                 .filter { $0.pathExtension == "log" || $0.lastPathComponent.hasPrefix("orders.sqlite") }
-            #expect(files.contains { $0.lastPathComponent == "orders.sqlite" })
+            var contents = try files.map { ($0.lastPathComponent, try [UInt8](Data(contentsOf: $0))) }
             #expect(files.contains { $0.lastPathComponent == "payments-worker.log" })
-            for file in files {
-                let bytes = try [UInt8](Data(contentsOf: file))
-                for card in cards { #expect(Self.occurrences(of: card, in: bytes) == 0, "card number in \(file.lastPathComponent)") }
-                #expect(Self.occurrences(of: cvc, in: bytes) == 0, "CVC in \(file.lastPathComponent)")
-                // The Dintero client secret (the sandbox's, here) is never logged either.
-                #expect(Self.occurrences(of: DinteroConfiguration.Sandbox.defaults.clientSecret, in: bytes) == 0, "client secret in \(file.lastPathComponent)")
+            let db = try stack.database()
+            if db.isSQLite {
+                #expect(files.contains { $0.lastPathComponent == "orders.sqlite" })
+            } else {
+                // Every row of every table, as PostgreSQL stores the text.
+                let tables = try db.column("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").compactMap { $0 }
+                #expect(tables.contains("payments") && tables.contains("idempotency_keys"))
+                for table in tables {
+                    let rows = try db.column("SELECT t::text FROM \(table) t").compactMap { $0 }
+                    contents.append((table, Array(rows.joined(separator: "\n").utf8)))
+                }
+                // Stored response bodies as their bytes (the row text shows them hex-encoded).
+                let bodies = try db.column("SELECT encode(body, 'escape') FROM idempotency_keys WHERE body IS NOT NULL").compactMap { $0 }
+                contents.append(("idempotency_keys.body", Array(bodies.joined(separator: "\n").utf8)))
             }
-            let db = try Connection(path: stack.databasePath)
-            #expect(try db.query("SELECT card_masked FROM payments WHERE card_masked IS NOT NULL ORDER BY seq").map { $0[0].string }
+            for (file, bytes) in contents {
+                for card in cards { #expect(Self.occurrences(of: card, in: bytes) == 0, "card number in \(file)") }
+                #expect(Self.occurrences(of: cvc, in: bytes) == 0, "CVC in \(file)")
+                // The Dintero client secret (the sandbox's, here) is never logged either.
+                #expect(Self.occurrences(of: DinteroConfiguration.Sandbox.defaults.clientSecret, in: bytes) == 0, "client secret in \(file)")
+            }
+            #expect(try stack.database().column("SELECT card_masked FROM payments WHERE card_masked IS NOT NULL ORDER BY seq")
                     == ["424242******4242", "400000******0002", "378282*****0005", "424242******4242"])
         }
 

@@ -19,11 +19,12 @@ enum StackHarness {
     static func withStack<T>(
         workers: Int = 2,
         threads: Int = 16,
+        hosts: Int = 1,
         workerEnvironment: [String: String] = [:],
         sandboxEnvironment: [String: String] = [:],
         _ body: (LocalStack, Shop) throws -> T
     ) throws -> T {
-        let stack = try start(workers: workers, threads: threads, workerEnvironment: workerEnvironment, sandboxEnvironment: sandboxEnvironment)
+        let stack = try start(workers: workers, threads: threads, hosts: hosts, workerEnvironment: workerEnvironment, sandboxEnvironment: sandboxEnvironment)
         defer { stack.stop() }
         return try body(stack, Shop(stack: stack))
     }
@@ -31,11 +32,17 @@ enum StackHarness {
     static func start(
         workers: Int = 2,
         threads: Int = 16,
+        hosts: Int = 1,
         workerEnvironment: [String: String] = [:],
         sandboxEnvironment: [String: String] = [:]
     ) throws -> LocalStack {
         let run = FileManager.default.temporaryDirectory.appendingPathComponent("payments-it-\(UUID().uuidString.prefix(8))").path
         var environment = ["DINTERO_TIMEOUT_SECONDS": "2"]
+        // The PostgreSQL pass of `make test`: each stack gets an empty database of its own
+        // (unless the test brings its own DATABASE_URL).
+        if TestStore.integration == .postgres && workerEnvironment["DATABASE_URL"] == nil {
+            environment["DATABASE_URL"] = try TestPostgres.freshDatabase("it")
+        }
         environment.merge(workerEnvironment) { _, new in new }
         let stack = LocalStack(configuration: .init(
             runDirectory: run,
@@ -46,7 +53,8 @@ enum StackHarness {
             workers: workers,
             threads: threads,
             workerEnvironment: environment,
-            sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0.1"].merging(sandboxEnvironment) { _, new in new }
+            sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0.1"].merging(sandboxEnvironment) { _, new in new },
+            hosts: hosts
         ))
         do {
             try stack.start()

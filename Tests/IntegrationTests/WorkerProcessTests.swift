@@ -30,11 +30,13 @@ extension IntegrationSuite {
                 #expect(statuses.count == total)
                 #expect(statuses.allSatisfy { $0 == 200 })
                 #expect(ids.count == total)
-                let db = try Connection(path: stack.databasePath)
-                #expect(try db.queryOne("SELECT count(*) FROM orders")?[0].int64 == Int64(total))
-                #expect(try db.queryOne("SELECT count(*) FROM orders WHERE status = 'PENDING' AND session_url IS NOT NULL")?[0].int64 == Int64(total))
-                #expect(try db.queryOne("PRAGMA integrity_check")?[0].string == "ok")
-                #expect(try db.queryOne("PRAGMA journal_mode")?[0].string == "wal")
+                let db = try stack.database()
+                #expect(try db.integer("SELECT count(*) FROM orders") == Int64(total))
+                #expect(try db.integer("SELECT count(*) FROM orders WHERE status = 'PENDING' AND session_url IS NOT NULL") == Int64(total))
+                if db.isSQLite {
+                    #expect(try db.text("PRAGMA integrity_check") == "ok")
+                    #expect(try db.text("PRAGMA journal_mode") == "wal")
+                }
             }
         }
 

@@ -70,14 +70,20 @@ public struct RouteGroup {
 ///
 /// A router is built per accept thread, so its handlers may capture thread-confined resources.
 public struct Router: HTTPResponder {
+    /// Says which unexpected errors a client should see as a specific problem (a database
+    /// that cannot be reached is a 503 with `Retry-After`, not a 500); nil: a 500.
+    public typealias ErrorTranslation = (any Error) -> Problem?
+
     private var groups: [RouteGroup] = []
     private let fallback: ErrorRenderer
     private let log: Logger
+    private let translate: ErrorTranslation
 
     /// Creates an empty router; paths outside every group use `errors`.
-    public init(log: Logger, errors: ErrorRenderer = ProblemRenderer()) {
+    public init(log: Logger, errors: ErrorRenderer = ProblemRenderer(), translate: @escaping ErrorTranslation = { _ in nil }) {
         self.log = log
         self.fallback = errors
+        self.translate = translate
     }
 
     /// Adds a group of routes under `prefix` (`/payments`) with its own error shape.
@@ -112,11 +118,16 @@ public struct Router: HTTPResponder {
                 } catch let problem as Problem {
                     response = group.errors.render(problem, for: request)
                 } catch {
-                    log.error("\(request.method) \(request.path) failed: \(error)")
-                    response = group.errors.render(
-                        Problem(status: .internalServerError, title: "Internal Server Error", detail: "The request could not be processed."),
-                        for: request
-                    )
+                    if let problem = translate(error) {
+                        log.warning("\(request.method) \(request.path): \(problem.status.code): \(error)")
+                        response = group.errors.render(problem, for: request)
+                    } else {
+                        log.error("\(request.method) \(request.path) failed: \(error)")
+                        response = group.errors.render(
+                            Problem(status: .internalServerError, title: "Internal Server Error", detail: "The request could not be processed."),
+                            for: request
+                        )
+                    }
                 }
                 response.route = route.pattern
                 return response

@@ -18,7 +18,7 @@ import ServiceSupport
 struct OperationsController {
     let monitor: WorkerMonitor
     let health: StoreHealth
-    let databasePath: String
+    let storage: Storage
     let listenQueue: @Sendable () -> (waiting: Int, limit: Int)?
     let clock: WallClock
 
@@ -64,8 +64,8 @@ struct OperationsController {
             retired: contents?.retired ?? MetricsSnapshot(),
             configuredWorkers: contents?.supervisor?.configuredWorkers ?? 1,
             listenQueue: listenQueue(),
-            walBytes: Self.fileSize(databasePath + "-wal"),
-            databaseBytes: Self.fileSize(databasePath)
+            walBytes: storage.sqlitePath.map { Self.fileSize($0 + "-wal") ?? 0 },
+            databaseBytes: storage.sqlitePath.flatMap { Self.fileSize($0) }
         )
     }
 
@@ -122,11 +122,14 @@ struct OperationsController {
                     ("limit", .int(view.workers.reduce(0) { $0 + ($1.outboundLimit[target] ?? 0) })),
                 ])
             })),
-            ("database", .object([
-                ("path", .string(databasePath)),
-                ("bytes", view.databaseBytes.map { .int($0) } ?? .null),
-                ("wal_bytes", .int(view.walBytes ?? 0)),
-            ])),
+            ("database", .object(storage.sqlitePath == nil
+                ? [("engine", .string(storage.engine)), ("target", .string(storage.description))]
+                : [
+                    ("engine", .string(storage.engine)),
+                    ("path", .string(storage.description)),
+                    ("bytes", view.databaseBytes.map { .int($0) } ?? .null),
+                    ("wal_bytes", .int(view.walBytes ?? 0)),
+                ])),
             ("processes", .array(view.workers.map { worker in
                 .object([
                     ("pid", .int(Int(worker.pid))),
@@ -152,7 +155,7 @@ struct OperationsController {
             total.gauges[ServiceMetrics.listenQueue] = Double(queue.waiting)
             total.gauges[ServiceMetrics.listenQueueLimit] = Double(queue.limit)
         }
-        total.gauges[ServiceMetrics.walBytes] = Double(view.walBytes ?? 0)
+        if let bytes = view.walBytes { total.gauges[ServiceMetrics.walBytes] = Double(bytes) }
         if let bytes = view.databaseBytes { total.gauges[ServiceMetrics.databaseBytes] = Double(bytes) }
         return total
     }

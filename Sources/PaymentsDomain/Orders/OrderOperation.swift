@@ -192,3 +192,11 @@ public struct OperationUpdate: Sendable, Equatable {
         self.detail = detail
     }
 }
+
+extension OperationUpdate {
+    /// The history line recorded when this update finishes or advances `operation`.
+    public func eventDetail(for operation: OrderOperation) -> String {
+        let what = "\(operation.kind.rawValue) \(state == .pending ? "accepted, pending at Dintero" : state.rawValue.split(separator: "_").joined(separator: " "))"
+        return detail.map { "\(what): \($0)" } ?? what
+    }
+}

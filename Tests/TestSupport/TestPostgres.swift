@@ -1,0 +1,35 @@
+import Foundation
+import Postgres
+
+/// The throwaway PostgreSQL cluster `make test` starts (Tests/Support/with-postgres.sh) for
+/// the test process: `TEST_POSTGRES_URL` points at it. Each test gets a database of its own.
+public enum TestPostgres {
+    /// The cluster's URL (its `postgres` database), when the run has one.
+    public static let clusterURL: String? = ProcessInfo.processInfo.environment["TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The cluster's directory (for tests that start a cluster of their own beside it).
+    public static let clusterDirectory: String? = ProcessInfo.processInfo.environment["TEST_POSTGRES_DIR"]
+
+    /// True when the PostgreSQL variants of the suites run. `make test` always sets it up;
+    /// a bare `swift test` without it runs the SQLite variants only.
+    public static var isAvailable: Bool { clusterURL != nil }
+
+    /// Creates an empty database and returns its URL.
+    public static func freshDatabase(_ label: String = "t") throws -> String {
+        guard let clusterURL else { throw PostgresError(.misuse, message: "TEST_POSTGRES_URL is not set; run the tests with make test") }
+        let name = "\(label.lowercased().filter { $0.isLetter || $0.isNumber })_\(UInt64.random(in: 0...UInt64.max) % 1_000_000_000_000)"
+        let admin = PostgresConnection(url: clusterURL)
+        defer { admin.close() }
+        try admin.execute("CREATE DATABASE \(name)")
+        return url(clusterURL, database: name)
+    }
+
+    /// `url` with its database replaced by `database`.
+    public static func url(_ url: String, database: String) -> String {
+        guard let slash = url.range(of: "/", options: .backwards, range: url.range(of: "://")!.upperBound..<url.endIndex) else {
+            return url + "/" + database
+        }
+        let query = url[slash.upperBound...].firstIndex(of: "?").map { String(url[$0...]) } ?? ""
+        return String(url[..<slash.upperBound]) + database + query
+    }
+}
