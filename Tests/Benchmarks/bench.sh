@@ -22,7 +22,8 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
 }
-trap cleanup EXIT
+stop_postgres() { :; }
+trap 'cleanup; stop_postgres' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; echo "timed out waiting for $1" >&2; exit 1; }
 
@@ -38,8 +39,26 @@ ORDERS_DB="$run/orders.sqlite" PUBLIC_BASE_URL="http://127.0.0.1:$service_port" 
     PROVIDER_URL="http://127.0.0.1:$sandbox_port/provider" \
     OUTBOUND_CONCURRENCY="${OUTBOUND_CONCURRENCY:-$threads}" \
     "$bin/payments-worker" --socket "$run/worker.sock" --workers "$workers" --threads "$threads" > "$run/worker.log" 2>&1 & pids+=($!)
+# The same service on PostgreSQL (a throwaway cluster on loopback, Tests/Support/postgres.sh),
+# side by side: its own supervisor and nginx, the same sandbox. BENCH_POSTGRES=0 skips it.
+postgres=${BENCH_POSTGRES:-1}
+if [ "$postgres" = 1 ]; then
+    pg_port=$(free_port); pg_service_port=$(free_port)
+    pg_dir="$run/postgres"
+    pg_url=$(bash "$root/Tests/Support/postgres.sh" start "$pg_dir" "$pg_port")
+    stop_postgres() { bash "$root/Tests/Support/postgres.sh" stop "$pg_dir" || true; }
+    psql -q "$pg_url" -c "CREATE DATABASE bench"
+    pg_bench_url="${pg_url%/postgres}/bench"
+    DATABASE_URL="$pg_bench_url" PUBLIC_BASE_URL="http://127.0.0.1:$pg_service_port" FCGI_SOCKET_MODE=666 \
+        DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" \
+        PROVIDER_URL="http://127.0.0.1:$sandbox_port/provider" \
+        OUTBOUND_CONCURRENCY="${OUTBOUND_CONCURRENCY:-$threads}" \
+        "$bin/payments-worker" --socket "$run/worker-pg.sock" --workers "$workers" --threads "$threads" > "$run/worker-pg.log" 2>&1 & pids+=($!)
+    pg_supervisor=$!
+fi
 # The ceiling: the C responder with as many threads as all workers together.
 "$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
+baseline_pid=$!
 wait_for "$run/worker.sock"; wait_for "$run/sandbox.sock"; wait_for "$run/baseline.sock"
 chmod 666 "$run/baseline.sock"
 
@@ -47,7 +66,14 @@ NGINX_PREFIX="$run/nginx-service" NGINX_PORT=$service_port FCGI_SOCKET="$run/wor
     SANDBOX_PORT=$sandbox_port SANDBOX_SOCKET="$run/sandbox.sock" "$root/nginx/render.sh" > /dev/null
 NGINX_PREFIX="$run/nginx-baseline" NGINX_PORT=$baseline_port FCGI_SOCKET="$run/baseline.sock" ACCESS_LOG=off \
     "$root/nginx/render.sh" > /dev/null
-for name in service baseline; do
+names="service baseline"
+if [ "$postgres" = 1 ]; then
+    wait_for "$run/worker-pg.sock"
+    NGINX_PREFIX="$run/nginx-service-pg" NGINX_PORT=$pg_service_port FCGI_SOCKET="$run/worker-pg.sock" ACCESS_LOG=off \
+        "$root/nginx/render.sh" > /dev/null
+    names="$names service-pg"
+fi
+for name in $names; do
     /usr/sbin/nginx -c "$run/nginx-$name/nginx.conf" -p "$run/nginx-$name" -e "$run/nginx-$name/error.log" & pids+=($!)
 done
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$service_port/orders" > /dev/null && break; sleep 0.1; done
@@ -105,6 +131,28 @@ PRAGMA wal_checkpoint(TRUNCATE);
 SQL
 }
 
+# The same rows into the PostgreSQL database, then VACUUM ANALYZE (statistics for the
+# planner, the visibility map for index-only scans) and a checkpoint.
+seed_postgres() {  # total
+    psql -q "$pg_bench_url" <<SQL
+INSERT INTO payments (transaction_id, reference, amount, return_url, state, payment_id, created_at, updated_at)
+SELECT md5(random()::text || i), 'REF-' || i, 1 + floor(random() * 100000)::int, 'http://service/return',
+       CASE i % 4 WHEN 0 THEN 'init' WHEN 2 THEN 'ERROR' ELSE 'OK' END,
+       CASE WHEN i % 4 <> 0 THEN 'pay_' || i END,
+       1790000000000 + i * 1000, 1790000000000 + i * 1000
+FROM generate_series((SELECT count(*) FROM payments) + 1, $1) AS i;
+INSERT INTO orders (id, created_at, updated_at, checked_at, amount, currency, receipt, status, session_id, session_url)
+SELECT gen_random_uuid()::text, 1700000000000 + i * 1000, 1700000000000 + i * 1000, 1700000000000 + i * 1000, 100 + i % 50000, 'NOK', NULL,
+       CASE i % 3 WHEN 0 THEN 'AUTHORIZED' WHEN 1 THEN 'PENDING' ELSE 'CAPTURED' END, 'seed.' || i, 'http://sandbox/v1/view/seed.' || i
+FROM generate_series((SELECT count(*) FROM orders) + 1, $1) AS i;
+VACUUM ANALYZE;
+-- Write the bulk load's dirty pages now, so the checkpointer's catching up is not measured.
+CHECKPOINT;
+SQL
+}
+# The cluster's processes (postmaster and backends), for CPU per request including the database.
+postgres_pids() { local main; main=$(head -1 "$pg_dir/data/postmaster.pid"); echo "$main"; cat /proc/"$main"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -v '^$' || true; }
+
 results="$run/results.txt"
 measure() {  # name url [wrk args...]
     local name=$1 url=$2; shift 2
@@ -125,8 +173,8 @@ measure() {  # name url [wrk args...]
     printf '  %-40s %10s req/s   p50 %-9s p99 %-9s non-2xx %-6s %6s us CPU/req\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$cpu"
 }
 echo "wrk -t2 -c$connections -d${duration}s on 127.0.0.1; workers=$workers threads=$threads (ceiling: $((workers * threads)) C threads)"
-measured_pids=${pids[2]} measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
-measured_pids=${pids[2]} measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
+measured_pids=$baseline_pid measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
+measured_pids=$baseline_pid measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
 measure "GET /orders/{id}" "$service/orders/$order_id"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
 
@@ -148,6 +196,43 @@ measure "payments status+rare amount (1M)" "$service/payments?status=ok&minAmoun
 measure "payments status+amount+date (1M)" "$service/payments?status=ok&minAmount=50000&maxAmount=60000&minDate=2026-09-01&limit=100"
 measure "payments date range (1M)" "$service/payments?minDate=2026-09-20&maxDate=2026-09-21&limit=100"
 measure "payments rare amount+date (1M)" "$service/payments?minAmount=99990&minDate=2026-09-01&limit=100"
+
+if [ "$postgres" = 1 ]; then
+    echo
+    echo "PostgreSQL: the same scenarios (CPU µs/req: workers + database processes)"
+    pg_service="http://127.0.0.1:$pg_service_port"
+    for i in $(seq 20); do
+        curl -sf -X POST "$pg_service/orders" -H 'Content-Type: application/json' -d '{"amount": 1000, "currency": "NOK"}' > /dev/null
+    done
+    pg_order_id=$(curl -sf "$pg_service/orders?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["orders"][0]["id"])')
+    sqlite_supervisor=$supervisor
+    supervisor=$pg_supervisor
+    pg_measure() {  # name path [wrk args...]
+        local name=$1 path=$2; shift 2
+        # shellcheck disable=SC2046
+        measured_pids="$(worker_pids) $(postgres_pids)" measure "pg: $name" "$pg_service$path" "$@"
+    }
+    pg_measure "GET /orders/{id}" "/orders/$pg_order_id"
+    pg_measure "POST /orders (+ sandbox session)" "/orders" -s "$here/post_order.lua"
+    echo "seeding 10,000 orders and payments..."
+    seed_postgres 10000
+    pg_measure "GET /orders?limit=20 (10k rows)" "/orders?limit=20"
+    pg_measure "GET /payments?limit=100 (10k rows)" "/payments?limit=100"
+    echo "seeding 1,000,000 orders and payments..."
+    seed_postgres 1000000
+    pg_measure "GET /orders?limit=20 (1M rows)" "/orders?limit=20"
+    pg_measure "GET /payments?limit=100 (1M rows)" "/payments?limit=100"
+    pg_measure "GET /orders?status=AUTHORIZED (1M rows)" "/orders?status=AUTHORIZED&limit=20"
+    pg_measure "payments status (1M)" "/payments?status=ok&limit=100"
+    pg_measure "payments rare amount (1M)" "/payments?minAmount=99990&limit=100"
+    pg_measure "payments broad amount (1M)" "/payments?minAmount=10000&limit=100"
+    pg_measure "payments status+rare amount (1M)" "/payments?status=ok&minAmount=99990&limit=100"
+    pg_measure "payments status+amount+date (1M)" "/payments?status=ok&minAmount=50000&maxAmount=60000&minDate=2026-09-01&limit=100"
+    pg_measure "payments date range (1M)" "/payments?minDate=2026-09-20&maxDate=2026-09-21&limit=100"
+    pg_measure "payments rare amount+date (1M)" "/payments?minAmount=99990&minDate=2026-09-01&limit=100"
+    supervisor=$sqlite_supervisor
+fi
+
 echo
 echo "ab -n 5000 -c 16 GET /orders/{id}:"
 ab -q -n 5000 -c 16 "$service/orders/$order_id" | awk '/Requests per second|Failed requests|Time per request.*mean\)/'
@@ -178,14 +263,26 @@ def ms(text):
     unit = text.lstrip("0123456789.")
     value = float(text[: len(text) - len(unit)])
     return value * {"us": 0.001, "ms": 1, "s": 1000}.get(unit, 1)
+sqlite = [r for r in rows if not r[0].startswith("pg: ")]
+pg = {r[0][4:]: r for r in rows if r[0].startswith("pg: ")}
 print("| scenario | req/s | × ceiling | p50 | p99 | worker CPU µs/req |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
-for name, rps, p50, p99, errors, cpu in rows:
+for name, rps, p50, p99, errors, cpu in sqlite:
     print(f"| {name} | {float(rps):,.0f} | {float(rps) / ceiling:.2f} | {p50} | {p99} | {cpu} |")
-for kind in ("orders?limit=20", "payments?limit=100"):
-    small = [r for r in rows if kind in r[0] and "10k" in r[0]][0]
-    large = [r for r in rows if kind in r[0] and "1M" in r[0]][0]
-    print(f"\nGET /{kind}: p50 at 1M rows / p50 at 10k rows = {ms(large[2]) / ms(small[2]):.2f}")
+for label, table in (("SQLite", sqlite), ("PostgreSQL", list(pg.values()))):
+    for kind in ("orders?limit=20", "payments?limit=100"):
+        small = [r for r in table if kind in r[0] and "10k" in r[0]]
+        large = [r for r in table if kind in r[0] and "1M" in r[0]]
+        if small and large:
+            print(f"\n{label} GET /{kind}: p50 at 1M rows / p50 at 10k rows = {ms(large[0][2]) / ms(small[0][2]):.2f}")
+if pg:
+    print("\nSQLite and PostgreSQL side by side (same run, same C ceiling; PostgreSQL CPU includes the database's processes):\n")
+    print("| scenario | SQLite × ceiling | PostgreSQL × ceiling | SQLite p50 | PostgreSQL p50 | SQLite CPU µs/req | PostgreSQL CPU µs/req |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, rps, p50, p99, errors, cpu in sqlite:
+        if name in pg:
+            other = pg[name]
+            print(f"| {name} | {float(rps) / ceiling:.2f} | {float(other[1]) / ceiling:.2f} | {p50} | {other[2]} | {cpu} | {other[5]} |")
 print(f"peak worker PSS: {int(sys.argv[2]) / 1024:.1f} MiB")
 print(f"WAL scenario: {float(sys.argv[5]):,.0f} req/s, largest -wal {int(sys.argv[3]) / 1048576:.1f} MiB, integrity_check {sys.argv[4]}")
 PY

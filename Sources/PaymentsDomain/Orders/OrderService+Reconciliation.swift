@@ -65,7 +65,7 @@ extension OrderService {
             (status, detail) = (.cancelled, "session \(sessionID) cancelled")
         } else if session.hasFailed {
             (status, detail) = (.failed, "session \(sessionID) failed")
-        } else if let expiresAt = session.expiresAt.flatMap { Timestamp.parse($0) } ?? order.expiresAt, expiresAt <= now {
+        } else if let expiresAt = session.expiresAt.flatMap({ Timestamp.parse($0) }) ?? order.expiresAt, expiresAt <= now {
             (status, detail) = (.expired, "session \(sessionID) expired unpaid")
         } else {
             return false
