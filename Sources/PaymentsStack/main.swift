@@ -27,7 +27,7 @@ do {
 
         Payments service   \(stack.baseURL)/orders   (and \(stack.baseURL)/payments)
         \(useSandbox ? "Dintero sandbox    \(stack.sandboxURL!)  (no DINTERO_CLIENT_ID set: local sandbox)" : "Dintero            real API (credentials from the environment)")
-        Database           \(stack.databasePath)
+        Database           \(environment.string("DATABASE_URL") != nil || environment.string("DATABASE_URL_FILE") != nil ? "PostgreSQL (DATABASE_URL)" : stack.databasePath)
         Logs               \(stack.configuration.runDirectory)/*.log
 
         Try:  curl -s -X POST \(stack.baseURL)/orders -H 'Content-Type: application/json' \\
