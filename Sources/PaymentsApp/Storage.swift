@@ -33,12 +33,11 @@ public enum Storage: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Throws unless the database has this build's schema (a worker started before the migration).
+    /// Throws unless the database has this build's schema (a worker started before the
+    /// migration). For SQLite every connection ``openStores(checkpointsElsewhere:applicationName:)``
+    /// opens checks it already; a PostgreSQL connection does not, so it is checked here once.
     public func checkSchema() throws {
-        switch self {
-        case .sqlite(let path): try Schema.open(path: path).close()
-        case .postgres(let url): try PostgresSchema.checkVersion(url: url)
-        }
+        if case .postgres(let url) = self { try PostgresSchema.checkVersion(url: url) }
     }
 
     /// The stores for one thread, on one connection of their own. For SQLite, with

@@ -1,4 +1,5 @@
 import CPostgres
+import Foundation
 
 /// An error from libpq or the server, with the server's SQLSTATE when it sent one.
 ///
@@ -65,17 +66,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// libpq's message for the connection, trimmed.
     static func connectionMessage(_ connection: OpaquePointer?) -> String {
         guard let connection, let text = PQerrorMessage(connection) else { return "no connection" }
-        let message = String(cString: text).trimmingCharacters(in: " \n")
+        let message = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
         return message.isEmpty ? "connection failed" : message
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let scalars = Set(set.unicodeScalars)
-        var view = Substring(self)
-        while let first = view.unicodeScalars.first, scalars.contains(first) { view = view.dropFirst() }
-        while let last = view.unicodeScalars.last, scalars.contains(last) { view = view.dropLast() }
-        return String(view)
     }
 }

@@ -9,7 +9,9 @@ dir=$(mktemp -d /tmp/payments-pg-XXXXXX)
 chmod 755 "$dir"
 cleanup() { bash "$support_dir/postgres.sh" stop "$dir" || true; cp "$dir/server.log" /tmp/last-test-postgres.log 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+# shellcheck source=stack.sh
+source "$support_dir/stack.sh"  # free_port
+port=$(free_port)
 TEST_POSTGRES_URL=$(bash "$support_dir/postgres.sh" start "$dir" "$port")
 export TEST_POSTGRES_URL TEST_POSTGRES_DIR="$dir"
 echo "PostgreSQL test cluster on 127.0.0.1:$port ($dir)"
