@@ -66,9 +66,9 @@ public final class PostgresOrderStore: OrderStore {
         ).map(Self.order)
     }
 
-    public func orders(in status: OrderStatus, updatedBefore cutoff: Int64, limit: Int) throws -> [Order] {
+    public func orders(in status: OrderStatus, createdBefore cutoff: Int64, limit: Int) throws -> [Order] {
         try connection.query(
-            "SELECT \(Self.columns) FROM orders WHERE status = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3",
+            "SELECT \(Self.columns) FROM orders WHERE status = $1 AND created_at < $2 ORDER BY created_at LIMIT $3",
             [.text(status.rawValue), .integer(cutoff), .integer(Int64(limit))]
         ).map(Self.order)
     }

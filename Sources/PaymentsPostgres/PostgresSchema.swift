@@ -102,6 +102,10 @@ public enum PostgresSchema {
             );
             INSERT INTO service_heartbeat (id, checked_at, checked_by) VALUES (1, 0, '');
             """),
+        // The sweeper finds interrupted creates by (status, created_at), as on SQLite.
+        PostgresMigration(version: 2, sql: """
+            DROP INDEX orders_status_updated;
+            """),
     ], lockKey: 0x7061_796D_656E_7473)
 
     /// Connects and applies missing migrations (exactly once across hosts).

@@ -52,14 +52,14 @@ public final class SQLiteOrderStore: OrderStore {
         }
     }
 
-    public func orders(in status: OrderStatus, updatedBefore cutoff: Int64, limit: Int) throws -> [Order] {
+    public func orders(in status: OrderStatus, createdBefore cutoff: Int64, limit: Int) throws -> [Order] {
         try connection.read { db in
-            try db.query(
-                "SELECT \(Self.columns) FROM orders WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ?",
-                [.text(status.rawValue), .integer(cutoff), .integer(Int64(limit))]
-            ).map(Self.order)
+            try db.query(Self.createdBeforeSQL, [.text(status.rawValue), .integer(cutoff), .integer(Int64(limit))]).map(Self.order)
         }
     }
+
+    /// The sweeper's query for interrupted creates (read by `orders_status_created`).
+    static let createdBeforeSQL = "SELECT \(columns) FROM orders WHERE status = ? AND created_at < ? ORDER BY created_at LIMIT ?"
 
     public func transition(_ change: OrderStatusChange) throws -> OrderTransition {
         try connection.write { db in try change.apply(in: Transaction(db: db)) }
@@ -107,13 +107,21 @@ public final class SQLiteOrderStore: OrderStore {
 
     public func orders(in statuses: [OrderStatus], checkedBefore cutoff: Int64, limit: Int) throws -> [Order] {
         guard !statuses.isEmpty else { return [] }
-        let marks = Array(repeating: "?", count: statuses.count).joined(separator: ", ")
         return try connection.read { db in
-            try db.query(
-                "SELECT \(Self.columns) FROM orders WHERE status IN (\(marks)) AND checked_at < ? ORDER BY checked_at LIMIT ?",
-                statuses.map { .text($0.rawValue) } + [.integer(cutoff), .integer(Int64(limit))]
-            ).map(Self.order)
+            try db.query(Self.checkedSQL(statuses), [.integer(cutoff), .integer(Int64(limit))]).map(Self.order)
         }
+    }
+
+    /// The reconciler's query. The two sets of statuses it asks for each have a partial index
+    /// in checked order (`orders_pending_checked`, `orders_open_checked`), named here: without
+    /// statistics the planner prefers the status index and sorts every match. The statuses
+    /// are written into the SQL, not bound, as SQLite reads a partial index only for a query
+    /// whose terms match the index's WHERE clause. Any other set is read without a hint.
+    static func checkedSQL(_ statuses: [OrderStatus]) -> String {
+        let literals = statuses.map { "'\($0.rawValue.replacingOccurrences(of: "'", with: "''"))'" }
+        let condition = literals.count == 1 ? "status = \(literals[0])" : "status IN (\(literals.joined(separator: ", ")))"
+        let index = statuses == [.pending] ? " INDEXED BY orders_pending_checked" : statuses == OrderStatus.open ? " INDEXED BY orders_open_checked" : ""
+        return "SELECT \(columns) FROM orders\(index) WHERE \(condition) AND checked_at < ? ORDER BY checked_at LIMIT ?"
     }
 
     public func markChecked(orderID: String, at time: Int64) throws {

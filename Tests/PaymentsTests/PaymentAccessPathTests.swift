@@ -88,4 +88,19 @@ import TestSupport
             #expect(plan.joined().contains("USING INDEX orders_"), "\(sql): \(plan)")
         }
     }
+
+    /// The sweeper's and the reconciler's queries read the index made for them, in order.
+    @Test func theSweepQueriesReadTheirIndexes() throws {
+        let connection = try temporaryDatabase()
+        for (sql, index) in [
+            (SQLiteOrderStore.checkedSQL([.pending]), "orders_pending_checked"),
+            (SQLiteOrderStore.checkedSQL(OrderStatus.open), "orders_open_checked"),
+            (SQLiteOrderStore.createdBeforeSQL, "orders_status_created"),
+        ] {
+            let parameters: [SQLiteValue] = sql.contains("status = ?") ? [.text("CREATED"), .integer(5), .integer(100)] : [.integer(5), .integer(100)]
+            let plan = try connection.read { db in try db.query("EXPLAIN QUERY PLAN " + sql, parameters).compactMap { $0[3].string } }
+            #expect(!plan.joined().contains("TEMP B-TREE"), "\(sql): \(plan)")
+            #expect(plan.joined().contains("USING INDEX \(index)"), "\(sql): \(plan)")
+        }
+    }
 }

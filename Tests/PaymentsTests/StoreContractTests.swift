@@ -120,7 +120,7 @@ import TestSupport
         try stores.orders.insert(Self.order("old", at: 1_000))
         try stores.orders.insert(Self.order("new", at: 5_000))
         try stores.orders.insert(Self.order("created", at: 1_000, status: .created))
-        #expect(try stores.orders.orders(in: .pending, updatedBefore: 2_000, limit: 10).map(\.id) == ["old"])
+        #expect(try stores.orders.orders(in: .pending, createdBefore: 2_000, limit: 10).map(\.id) == ["old"])
         #expect(try stores.orders.orders(in: [.pending, .created], checkedBefore: 2_000, limit: 10).map(\.id).sorted() == ["created", "old"])
         try stores.orders.markChecked(orderID: "old", at: 9_000)
         #expect(try stores.orders.orders(in: [.pending], checkedBefore: 6_000, limit: 10).map(\.id) == ["new"])

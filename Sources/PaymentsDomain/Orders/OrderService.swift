@@ -109,7 +109,7 @@ public struct OrderService {
     public func failInterruptedCreates(olderThan grace: Double) throws -> Int {
         let now = clock.now().epochMilliseconds
         var failed = 0
-        for order in try store.orders(in: .created, updatedBefore: now - Int64(grace * 1000), limit: 100) {
+        for order in try store.orders(in: .created, createdBefore: now - Int64(grace * 1000), limit: 100) {
             let result = try store.transition(OrderStatusChange(
                 orderID: order.id, status: .sessionFailed, verified: false, source: "sweeper",
                 detail: "create interrupted before the payment session was stored", at: now

@@ -126,8 +126,8 @@ public protocol OrderStore {
     func order(id: String) throws -> Order?
     /// Orders matching the query, newest first (creation time, then sequence).
     func orders(_ query: OrderListQuery) throws -> [Order]
-    /// Up to `limit` orders in `status` whose latest change is before `cutoff`, oldest first.
-    func orders(in status: OrderStatus, updatedBefore cutoff: Int64, limit: Int) throws -> [Order]
+    /// Up to `limit` orders in `status` created before `cutoff`, oldest first.
+    func orders(in status: OrderStatus, createdBefore cutoff: Int64, limit: Int) throws -> [Order]
     /// Reads the order, asks ``OrderStatusChange/decide(for:)`` and stores the result, all in
     /// one write transaction, so concurrent redirect and callback requests for one order
     /// serialize and the second one sees the first one's result.
