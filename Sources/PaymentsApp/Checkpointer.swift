@@ -9,12 +9,25 @@ import SQLite
 /// overlapping the WAL is never started again from its beginning: it grows without bound
 /// (checkpoint starvation; measured 200 MiB in 4 s of mixed load). So the workers under a
 /// supervisor never checkpoint, and one thread here does it all: every `interval` seconds a
-/// PASSIVE checkpoint copies what it can without blocking anyone, and past `restartBytes` a
+/// PASSIVE checkpoint copies what it can without blocking anyone, and once the WAL holds more
+/// than `restartBytes` of frames since it was last started again, a
 /// RESTART checkpoint waits briefly for writers and current readers and copies the (few)
 /// remaining frames, so the next commit writes the WAL from its beginning again. The file is
 /// reused rather than cut to zero: rewriting pages already in the page cache is cheaper than
 /// growing a file again (measured under POST /orders), and `journal_size_limit` caps it at 64 MiB.
 enum Checkpointer {
+    /// What one round did.
+    enum Round: Equatable {
+        /// Nothing to do: no WAL file, or an empty one.
+        case idle
+        /// Copied what it could; the WAL holds too little to start it again.
+        case copied
+        /// Copied everything and started the WAL again from its beginning.
+        case restarted
+        /// A reader or writer held on past the busy timeout; the next round tries again.
+        case busy
+    }
+
     static func start(databasePath: String, interval: Double, restartBytes: Int, log: Logger) {
         Thread.detachNewThread {
             let connection: Connection
@@ -27,24 +40,32 @@ enum Checkpointer {
             var failing = false
             while true {
                 Thread.sleep(forTimeInterval: interval)
-                let size = walSize(of: databasePath)
-                guard size > 0 else { continue }
                 do {
-                    _ = try connection.checkpoint(.passive)
-                    guard size > restartBytes else { continue }
-                    if try connection.checkpoint(.restart).busy {
-                        // A reader held on past the busy timeout; the next round tries again.
-                        if !failing { log.warning("WAL checkpoint could not restart the WAL (busy); retrying every \(interval) s") }
-                        failing = true
-                    } else {
-                        failing = false
-                    }
+                    let round = try round(connection, restartBytes: restartBytes)
+                    if round == .busy, !failing { log.warning("WAL checkpoint could not restart the WAL (busy); retrying every \(interval) s") }
+                    if round != .copied { failing = round == .busy }
                 } catch {
                     log.error("WAL checkpoint failed: \(error)")
                 }
             }
         }
     }
+
+    /// One round: a PASSIVE checkpoint, then a RESTART when the WAL holds more than
+    /// `restartBytes` of frames since it was last started again. Not the file's size: the file
+    /// is reused at its largest size, so deciding by it restarted (and stalled writers for two
+    /// fsyncs) on every round at any load.
+    static func round(_ connection: Connection, restartBytes: Int) throws -> Round {
+        guard walSize(of: connection.path) > 0 else { return .idle }
+        let frames = try connection.checkpoint(.passive).walFrames
+        guard frames > 0 else { return .idle }
+        let pageSize: Int = try connection.read { try $0.queryOne("PRAGMA page_size")?.get("page_size") } ?? 4_096
+        guard frames * (pageSize + walFrameHeaderBytes) > restartBytes else { return .copied }
+        return try connection.checkpoint(.restart).busy ? .busy : .restarted
+    }
+
+    /// Each WAL frame is a page behind a 24-byte header.
+    static let walFrameHeaderBytes = 24
 
     static func walSize(of databasePath: String) -> Int {
         var info = stat()

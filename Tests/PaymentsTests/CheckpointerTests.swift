@@ -1,0 +1,27 @@
+@testable import PaymentsApp
+import SQLite
+import Testing
+import TestSupport
+
+/// The supervisor's checkpointer starts the WAL again by what it holds, not by its file's size.
+@Suite struct CheckpointerTests {
+    @Test func restartsOnlyWhenTheWALHoldsMoreThanTheLimit() throws {
+        let writer = try temporaryDatabase()
+        try writer.execute("PRAGMA wal_autocheckpoint=0")
+        let checkpointer = try Connection(path: writer.path)
+        let limit = 256 << 10
+        try writer.execute("CREATE TABLE scratch (b BLOB)")
+        func commit() throws {
+            try writer.write { db in try db.run("INSERT INTO scratch (b) VALUES (zeroblob(3000))") }
+        }
+        // Well past the limit: copied and started again.
+        for _ in 0..<100 { try commit() }
+        #expect(Checkpointer.walSize(of: writer.path) > limit)
+        #expect(try Checkpointer.round(checkpointer, restartBytes: limit) == .restarted)
+        // The next commit writes the WAL from its beginning: the file keeps its size, but one
+        // commit in it is no reason to start again.
+        try commit()
+        #expect(Checkpointer.walSize(of: writer.path) > limit)
+        #expect(try Checkpointer.round(checkpointer, restartBytes: limit) == .copied)
+    }
+}
