@@ -171,6 +171,10 @@ public final class FastCGIServer: Sendable {
                 var response = responder.respond(to: incoming)
                 if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
                 write(response, to: request)
+                // The request was read to its end, so nothing more can arrive: close at once
+                // instead of libfcgi's shutdown-and-wait for nginx to close first (a poll and
+                // a thread wake-up per request, ~12 % of the worker's CPU under GET load).
+                FCGX_Detach(request)
                 FCGX_Finish_r(request)
                 let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
                 configuration.observer?(CompletedRequest(

@@ -27,7 +27,7 @@ trap 'cleanup; stop_postgres' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; echo "timed out waiting for $1" >&2; exit 1; }
 
-service_port=$(free_port); sandbox_port=$(free_port); baseline_port=$(free_port)
+service_port=$(free_port); sandbox_port=$(free_port); baseline_port=$(free_port); detached_port=$(free_port)
 gcc -O2 -o "$run/hello_responder" "$here/hello_responder.c" -lfcgi -lpthread
 
 # The service: sandbox + worker supervisor, as make run starts them. Every thread may call
@@ -59,14 +59,20 @@ fi
 # The ceiling: the C responder with as many threads as all workers together.
 "$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
 baseline_pid=$!
-wait_for "$run/worker.sock"; wait_for "$run/sandbox.sock"; wait_for "$run/baseline.sock"
-chmod 666 "$run/baseline.sock"
+# A reference beside it: the same responder closing at once after reading the request to its
+# end, as the workers do (FCGX_Detach), instead of waiting for nginx to close first.
+"$run/hello_responder" "$run/detached.sock" $((workers * threads)) detach > "$run/detached.log" 2>&1 & pids+=($!)
+detached_pid=$!
+wait_for "$run/worker.sock"; wait_for "$run/sandbox.sock"; wait_for "$run/baseline.sock"; wait_for "$run/detached.sock"
+chmod 666 "$run/baseline.sock" "$run/detached.sock"
 
 NGINX_PREFIX="$run/nginx-service" NGINX_PORT=$service_port FCGI_SOCKET="$run/worker.sock" ACCESS_LOG=off \
     SANDBOX_PORT=$sandbox_port SANDBOX_SOCKET="$run/sandbox.sock" "$root/nginx/render.sh" > /dev/null
 NGINX_PREFIX="$run/nginx-baseline" NGINX_PORT=$baseline_port FCGI_SOCKET="$run/baseline.sock" ACCESS_LOG=off \
     "$root/nginx/render.sh" > /dev/null
-names="service baseline"
+NGINX_PREFIX="$run/nginx-detached" NGINX_PORT=$detached_port FCGI_SOCKET="$run/detached.sock" ACCESS_LOG=off \
+    "$root/nginx/render.sh" > /dev/null
+names="service baseline detached"
 if [ "$postgres" = 1 ]; then
     wait_for "$run/worker-pg.sock"
     NGINX_PREFIX="$run/nginx-service-pg" NGINX_PORT=$pg_service_port FCGI_SOCKET="$run/worker-pg.sock" ACCESS_LOG=off \
@@ -175,6 +181,7 @@ measure() {  # name url [wrk args...]
 echo "wrk -t2 -c$connections -d${duration}s on 127.0.0.1; workers=$workers threads=$threads (ceiling: $((workers * threads)) C threads)"
 measured_pids=$baseline_pid measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
 measured_pids=$baseline_pid measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
+measured_pids=$detached_pid measure "C libfcgi hello, closing at once (reference)" "http://127.0.0.1:$detached_port/orders"
 measure "GET /orders/{id}" "$service/orders/$order_id"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
 

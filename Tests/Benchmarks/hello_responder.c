@@ -1,5 +1,7 @@
 /* Baseline for `make bench`: the smallest multi-threaded libfcgi responder, the ceiling for
- * any libfcgi worker behind the same nginx. Usage: hello_responder SOCKET THREADS */
+ * any libfcgi worker behind the same nginx. Usage: hello_responder SOCKET THREADS [detach]
+ * With `detach` it reads the request to its end and closes at once, as the workers do, instead
+ * of libfcgi's shutdown-and-wait for nginx to close first (a reference line in the bench). */
 #include <fcgiapp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 static int listen_fd;
+static int detach;
 
 static void *serve(void *unused) {
     (void)unused;
@@ -15,15 +18,21 @@ static void *serve(void *unused) {
     FCGX_InitRequest(&request, listen_fd, 0);
     static const char reply[] = "Status: 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"orders\":[]}";
     while (FCGX_Accept_r(&request) >= 0) {
+        if (detach) {
+            char body[4096];
+            while (FCGX_GetStr(body, (int)sizeof(body), request.in) > 0) {}
+        }
         FCGX_PutStr(reply, (int)sizeof(reply) - 1, request.out);
+        if (detach) FCGX_Detach(&request);
         FCGX_Finish_r(&request);
     }
     return NULL;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s SOCKET THREADS\n", argv[0]); return 2; }
+    if (argc < 3 || argc > 4) { fprintf(stderr, "usage: %s SOCKET THREADS [detach]\n", argv[0]); return 2; }
     int threads = atoi(argv[2]);
+    detach = argc == 4 && strcmp(argv[3], "detach") == 0;
     FCGX_Init();
     unlink(argv[1]);
     listen_fd = FCGX_OpenSocket(argv[1], 1024);
