@@ -37,7 +37,11 @@ public final class PostgresOrderStore: OrderStore {
 
     public func orders(_ query: OrderListQuery) throws -> [Order] {
         var filter = PostgresFilter()
-        filter.add("status = $", query.status.map { .text($0.rawValue) })
+        // `= ANY` of a one-element array, not `=`: with `=` the planner knows the status is
+        // constant, drops it from the ORDER BY below and may walk the time index through the
+        // newest orders of other statuses (measured: 10,056 rows filtered, 32 ms per page at
+        // 1M rows); ordered by status first, only the status index gives the order (0.07 ms).
+        filter.add("status = ANY($::text[])", query.status.map { .text("{\"\($0.rawValue)\"}") })
         filter.add("currency = $", query.currency.map(PostgresValue.text))
         filter.add("receipt = $", query.receipt.map(PostgresValue.text))
         filter.add("amount >= $", query.minAmount.map(PostgresValue.integer))
@@ -46,23 +50,11 @@ public final class PostgresOrderStore: OrderStore {
         filter.add("created_at <= $", query.maxDate.map(PostgresValue.integer))
         filter.add("(created_at, seq) < ($, $)", query.after.map { .integer($0.timestamp) }, query.after.map { .integer($0.sequence) })
         let limit = filter.placeholder(.integer(Int64(query.limit)))
-        guard query.status != nil else {
-            return try connection.query(
-                "SELECT \(Self.columns) FROM orders \(filter.clause) ORDER BY created_at DESC, seq DESC LIMIT \(limit)",
-                filter.parameters
-            ).map(Self.order)
-        }
-        // With a status: the page's keys first, from the status index alone (measured: left to
-        // itself the planner walks the time index through the newest orders, all of other
-        // statuses: 506 → 1,770 req/s at 1M rows), then only those rows. Planned for these
-        // values (unnamed statement): a generic plan cannot know the LIMIT and scans the table.
+        // Planned for these values (unnamed statement): near the end of the list a cursor
+        // leaves few rows, and the time index is then the cheaper way.
         return try connection.query(
-            """
-            SELECT \(Self.columns) FROM orders WHERE seq IN (
-                SELECT seq FROM orders \(filter.clause) ORDER BY created_at DESC, seq DESC LIMIT \(limit))
-            ORDER BY created_at DESC, seq DESC
-            """,
-            filter.parameters, prepared: false
+            "SELECT \(Self.columns) FROM orders \(filter.clause) ORDER BY \(query.status == nil ? "" : "status DESC, ")created_at DESC, seq DESC LIMIT \(limit)",
+            filter.parameters, prepared: query.status == nil
         ).map(Self.order)
     }
 
