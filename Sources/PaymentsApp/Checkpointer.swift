@@ -30,9 +30,10 @@ enum Checkpointer {
 
     static func start(databasePath: String, interval: Double, restartBytes: Int, log: Logger) {
         Thread.detachNewThread {
-            let connection: Connection
+            let connection: Connection, restartFrames: Int
             do {
                 connection = try Connection(path: databasePath, options: .init(busyTimeoutMilliseconds: 2_000))
+                restartFrames = try frames(in: restartBytes, of: connection)
             } catch {
                 log.error("checkpointer cannot open the database: \(error)")
                 return
@@ -41,7 +42,7 @@ enum Checkpointer {
             while true {
                 Thread.sleep(forTimeInterval: interval)
                 do {
-                    let round = try round(connection, restartBytes: restartBytes)
+                    let round = try round(connection, restartFrames: restartFrames)
                     if round == .busy, !failing { log.warning("WAL checkpoint could not restart the WAL (busy); retrying every \(interval) s") }
                     if round != .copied { failing = round == .busy }
                 } catch {
@@ -52,20 +53,23 @@ enum Checkpointer {
     }
 
     /// One round: a PASSIVE checkpoint, then a RESTART when the WAL holds more than
-    /// `restartBytes` of frames since it was last started again. Not the file's size: the file
+    /// `restartFrames` frames since it was last started again. Not the file's size: the file
     /// is reused at its largest size, so deciding by it restarted (and stalled writers for two
     /// fsyncs) on every round at any load.
-    static func round(_ connection: Connection, restartBytes: Int) throws -> Round {
+    static func round(_ connection: Connection, restartFrames: Int) throws -> Round {
         guard walSize(of: connection.path) > 0 else { return .idle }
         let frames = try connection.checkpoint(.passive).walFrames
         guard frames > 0 else { return .idle }
-        let pageSize: Int = try connection.read { try $0.queryOne("PRAGMA page_size")?.get("page_size") } ?? 4_096
-        guard frames * (pageSize + walFrameHeaderBytes) > restartBytes else { return .copied }
+        guard frames > restartFrames else { return .copied }
         return try connection.checkpoint(.restart).busy ? .busy : .restarted
     }
 
-    /// Each WAL frame is a page behind a 24-byte header.
-    static let walFrameHeaderBytes = 24
+    /// How many WAL frames `bytes` hold: each frame is a page behind a 24-byte header. The
+    /// page size is the database's, read once.
+    static func frames(in bytes: Int, of connection: Connection) throws -> Int {
+        let pageSize: Int = try connection.read { try $0.queryOne("PRAGMA page_size")?.get("page_size") } ?? 4_096
+        return bytes / (pageSize + 24)
+    }
 
     static func walSize(of databasePath: String) -> Int {
         var info = stat()

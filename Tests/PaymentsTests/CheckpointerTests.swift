@@ -10,6 +10,7 @@ import TestSupport
         try writer.execute("PRAGMA wal_autocheckpoint=0")
         let checkpointer = try Connection(path: writer.path)
         let limit = 256 << 10
+        let restartFrames = try Checkpointer.frames(in: limit, of: checkpointer)
         try writer.execute("CREATE TABLE scratch (b BLOB)")
         func commit() throws {
             try writer.write { db in try db.run("INSERT INTO scratch (b) VALUES (zeroblob(3000))") }
@@ -17,11 +18,11 @@ import TestSupport
         // Well past the limit: copied and started again.
         for _ in 0..<100 { try commit() }
         #expect(Checkpointer.walSize(of: writer.path) > limit)
-        #expect(try Checkpointer.round(checkpointer, restartBytes: limit) == .restarted)
+        #expect(try Checkpointer.round(checkpointer, restartFrames: restartFrames) == .restarted)
         // The next commit writes the WAL from its beginning: the file keeps its size, but one
         // commit in it is no reason to start again.
         try commit()
         #expect(Checkpointer.walSize(of: writer.path) > limit)
-        #expect(try Checkpointer.round(checkpointer, restartBytes: limit) == .copied)
+        #expect(try Checkpointer.round(checkpointer, restartFrames: restartFrames) == .copied)
     }
 }
