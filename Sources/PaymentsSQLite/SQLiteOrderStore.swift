@@ -12,7 +12,31 @@ public final class SQLiteOrderStore: OrderStore {
         self.connection = connection
     }
 
-    private static let columns = "rowid AS seq, id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url, transaction_id, captured_amount, refunded_amount, expires_at"
+    /// The columns an order is read from, selected in this order and read by position.
+    private enum Column: Int, CaseIterable {
+        case seq, id, createdAt, updatedAt, amount, currency, receipt, status, sessionID, sessionURL, transactionID, capturedAmount, refundedAmount, expiresAt
+
+        var selection: String {
+            switch self {
+            case .seq: "rowid AS seq"
+            case .id: "id"
+            case .createdAt: "created_at"
+            case .updatedAt: "updated_at"
+            case .amount: "amount"
+            case .currency: "currency"
+            case .receipt: "receipt"
+            case .status: "status"
+            case .sessionID: "session_id"
+            case .sessionURL: "session_url"
+            case .transactionID: "transaction_id"
+            case .capturedAmount: "captured_amount"
+            case .refundedAmount: "refunded_amount"
+            case .expiresAt: "expires_at"
+            }
+        }
+    }
+
+    private static let columns = Column.allCases.map(\.selection).joined(separator: ", ")
 
     public func insert(_ order: Order, linking link: IdempotencyLink?) throws {
         try connection.write { db in
@@ -207,16 +231,17 @@ public final class SQLiteOrderStore: OrderStore {
     }
 
     private static func order(_ row: Row) throws -> Order {
-        let status: String = try row.get("status")
+        func get<T: SQLiteColumnValue>(_ column: Column) throws -> T { try row.get(at: column.rawValue) }
+        let status: String = try get(.status)
         guard let decoded = OrderStatus(rawValue: status) else {
             throw SQLiteError(.mismatch, message: "orders.status holds unknown status \(status)")
         }
         return Order(
-            id: try row.get("id"), sequence: try row.get("seq"), createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at"),
-            amount: try row.get("amount"), currency: try row.get("currency"), receipt: try row.get("receipt"),
-            status: decoded, sessionID: try row.get("session_id"), sessionURL: try row.get("session_url"),
-            transactionID: try row.get("transaction_id"), capturedAmount: try row.get("captured_amount"),
-            refundedAmount: try row.get("refunded_amount"), expiresAt: try row.get("expires_at")
+            id: try get(.id), sequence: try get(.seq), createdAt: try get(.createdAt), updatedAt: try get(.updatedAt),
+            amount: try get(.amount), currency: try get(.currency), receipt: try get(.receipt),
+            status: decoded, sessionID: try get(.sessionID), sessionURL: try get(.sessionURL),
+            transactionID: try get(.transactionID), capturedAmount: try get(.capturedAmount),
+            refundedAmount: try get(.refundedAmount), expiresAt: try get(.expiresAt)
         )
     }
 }

@@ -38,8 +38,19 @@ public struct Row: Sendable {
         guard let index = layout.positions[name] else {
             throw SQLiteError(.misuse, message: "no column \"\(name)\" in the result; columns: \(columns.joined(separator: ", "))")
         }
+        return try get(at: index)
+    }
+
+    /// The column at `index` (result order) decoded as `T`: for a query whose columns the
+    /// caller lists itself, read without a name lookup per value (measured: hashing the names
+    /// was a sixth of decoding a 20-row order list).
+    @inlinable
+    public func get<T: SQLiteColumnValue>(at index: Int, as type: T.Type = T.self) throws -> T {
+        guard values.indices.contains(index) else {
+            throw SQLiteError(.misuse, message: "no column \(index) in the result; columns: \(columns.joined(separator: ", "))")
+        }
         guard let value = T(sqliteValue: values[index]) else {
-            throw SQLiteError(.mismatch, message: "column \"\(name)\" holds \(values[index]), not \(T.self)")
+            throw SQLiteError(.mismatch, message: "column \"\(layout.columns[index])\" holds \(values[index]), not \(T.self)")
         }
         return value
     }
