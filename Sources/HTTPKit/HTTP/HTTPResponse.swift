@@ -18,10 +18,17 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response.
     public static func json(_ value: JSONValue, status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(
+        json(status: status) { $0.value(value) }
+    }
+
+    /// A JSON response whose body `write` writes straight into bytes (see ``JSONWriter``).
+    public static func json<E: Error>(status: HTTPStatus = .ok, capacity: Int = 256, _ write: (inout JSONWriter) throws(E) -> Void) throws(E) -> HTTPResponse {
+        var writer = JSONWriter(capacity: capacity)
+        try write(&writer)
+        return HTTPResponse(
             status: status,
             headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
-            body: value.serialized
+            body: writer.bytes
         )
     }
 

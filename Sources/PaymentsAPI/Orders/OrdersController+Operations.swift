@@ -33,7 +33,7 @@ extension OrdersController {
 
     func cancel(orderID: String) throws -> HTTPResponse {
         do {
-            return .json(try service.cancel(orderID: orderID).json(includeLinks: false))
+            return try service.cancel(orderID: orderID).response(includeLinks: false)
         } catch let failure as OrderService.OperationFailure {
             throw Self.problem(failure)
         }
@@ -52,9 +52,9 @@ extension OrdersController {
         do {
             switch try perform() {
             case .done(let order, let operation):
-                return .json(order.json(includeLinks: false, operations: [operation]))
+                return order.response(includeLinks: false, operations: [operation])
             case .accepted(let order, let operation):
-                return .json(order.json(includeLinks: false, operations: [operation]), status: .accepted)
+                return order.response(includeLinks: false, operations: [operation], status: .accepted)
             }
         } catch let failure as OrderService.OperationFailure {
             throw problem(failure)
