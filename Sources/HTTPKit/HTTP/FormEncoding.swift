@@ -20,6 +20,8 @@ public enum FormEncoding {
     /// (overlong forms, encoded surrogates, `%FF`), or nil when all do. Such input is refused
     /// with a 400 naming the field, never stored with U+FFFD in it.
     public static func firstInvalidField(_ text: String) -> String? {
+        // `text` is valid UTF-8 already: only a percent escape can decode to something else.
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return nil }
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(decoding: percentDecodedBytes(String(parts[0]), plusIsSpace: true), as: UTF8.self)

@@ -31,8 +31,19 @@ public struct JSONWriter {
         try container(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), body)
     }
 
-    /// A member's name; the next value written is its value.
-    public mutating func key(_ name: String) {
+    /// A member's name, written as it is (a name in the code needs no escaping, so it is not
+    /// scanned); the next value written is its value.
+    public mutating func key(_ name: StaticString) {
+        assert(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount).allSatisfy { !Self.needsEscape($0) })
+        beginValue()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: "\":".utf8)
+        separate = false
+    }
+
+    /// A member's name from data, escaped as needed.
+    public mutating func key(escaping name: String) {
         string(name)
         bytes.append(UInt8(ascii: ":"))
         separate = false
@@ -97,7 +108,7 @@ public struct JSONWriter {
         case .object(let members):
             object { json in
                 for (name, member) in members {
-                    json.key(name)
+                    json.key(escaping: name)
                     json.value(member)
                 }
             }
