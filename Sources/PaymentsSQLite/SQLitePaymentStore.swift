@@ -5,7 +5,28 @@ import SQLite
 /// (`WHERE state = from`), so of two racing submissions exactly one moves the payment.
 public final class SQLitePaymentStore: PaymentStore {
     private let connection: Connection
-    private static let columns = "seq, transaction_id, reference, amount, return_url, state, payment_id, card_masked, error_reason, created_at, updated_at"
+    /// The columns a payment is read from, selected in this order and read by position.
+    private enum Column: Int, CaseIterable {
+        case seq, transactionID, reference, amount, returnURL, state, paymentID, maskedCard, errorReason, createdAt, updatedAt
+
+        var name: String {
+            switch self {
+            case .seq: "seq"
+            case .transactionID: "transaction_id"
+            case .reference: "reference"
+            case .amount: "amount"
+            case .returnURL: "return_url"
+            case .state: "state"
+            case .paymentID: "payment_id"
+            case .maskedCard: "card_masked"
+            case .errorReason: "error_reason"
+            case .createdAt: "created_at"
+            case .updatedAt: "updated_at"
+            }
+        }
+    }
+
+    private static let columns = Column.allCases.map(\.name).joined(separator: ", ")
 
     /// Uses `connection`, which must be migrated (see ``Schema``).
     public init(connection: Connection) {
@@ -111,15 +132,16 @@ public final class SQLitePaymentStore: PaymentStore {
     }
 
     private static func payment(_ row: Row) throws -> Payment {
-        let state: String = try row.get("state")
+        func get<T: SQLiteColumnValue>(_ column: Column) throws -> T { try row.get(at: column.rawValue) }
+        let state: String = try get(.state)
         guard let decoded = PaymentState(rawValue: state) else {
             throw SQLiteError(.mismatch, message: "payments.state holds unknown state \(state)")
         }
         return Payment(
-            sequence: try row.get("seq"), transactionID: try row.get("transaction_id"), reference: try row.get("reference"),
-            amount: try row.get("amount"), returnURL: try row.get("return_url"), state: decoded,
-            paymentID: try row.get("payment_id"), maskedCard: try row.get("card_masked"), errorReason: try row.get("error_reason"),
-            createdAt: try row.get("created_at"), updatedAt: try row.get("updated_at")
+            sequence: try get(.seq), transactionID: try get(.transactionID), reference: try get(.reference),
+            amount: try get(.amount), returnURL: try get(.returnURL), state: decoded,
+            paymentID: try get(.paymentID), maskedCard: try get(.maskedCard), errorReason: try get(.errorReason),
+            createdAt: try get(.createdAt), updatedAt: try get(.updatedAt)
         )
     }
 }

@@ -2,15 +2,16 @@ import HTTPKit
 import PaymentsDomain
 
 extension Payment {
-    /// The `GET /payments` element.
-    var listJSON: JSONValue {
-        .object([
-            ("reference", .string(reference)),
-            ("transactionId", .string(transactionID)),
-            ("status", .string(state.listName)),
-            ("paymentId", paymentID.map(JSONValue.string) ?? .null),
-            ("timestamp", .int(updatedAt)),
-            ("amount", .string(String(amount))),
-        ])
+    /// Writes the `GET /payments` element.
+    func writeListElement(to json: inout JSONWriter) {
+        json.object { json in
+            json.key("reference"); json.string(reference)
+            json.key("transactionId"); json.string(transactionID)
+            json.key("status"); json.string(state.listName)
+            json.key("paymentId"); json.string(paymentID)
+            json.key("timestamp"); json.int(updatedAt)
+            // A string in the pay-broker contract.
+            json.key("amount"); json.unescapedString { $0.append(contentsOf: String(amount).utf8) }
+        }
     }
 }
