@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 
 /// The throwaway PostgreSQL cluster `make test` starts (Tests/Support/with-postgres.sh) for
 /// the test process: `TEST_POSTGRES_URL` points at it. Each test gets a database of its own.
@@ -34,8 +35,21 @@ public enum TestPostgres {
     }
 }
 
-/// A loopback port nothing listens on right now (bound to port 0, then released).
+/// A loopback port nothing listens on right now (bound to port 0, then released), and never
+/// one this test process was given before: the kernel may hand a just-released port out again,
+/// and a stack whose service and sandbox got the same port waited 30 s for a sandbox that nginx
+/// could not serve (seen once in CI).
 public func freeLoopbackPort() throws -> Int {
+    for _ in 0..<100 {
+        let port = try ephemeralLoopbackPort()
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    throw POSIXError(.EADDRNOTAVAIL)
+}
+
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+private func ephemeralLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
