@@ -24,10 +24,11 @@ cleanup() {
 }
 stop_postgres() { :; }
 trap 'cleanup; stop_postgres' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=../Support/stack.sh
+source "$root/Tests/Support/stack.sh"  # free_port
 wait_for() { for _ in $(seq 200); do [ -e "$1" ] && return 0; sleep 0.05; done; echo "timed out waiting for $1" >&2; exit 1; }
 
-service_port=$(free_port); sandbox_port=$(free_port); baseline_port=$(free_port); detached_port=$(free_port)
+free_port service_port; free_port sandbox_port; free_port baseline_port; free_port detached_port
 gcc -O2 -o "$run/hello_responder" "$here/hello_responder.c" -lfcgi -lpthread
 
 # The service: sandbox + worker supervisor, as make run starts them. Every thread may call
@@ -43,7 +44,7 @@ ORDERS_DB="$run/orders.sqlite" PUBLIC_BASE_URL="http://127.0.0.1:$service_port" 
 # side by side: its own supervisor and nginx, the same sandbox. BENCH_POSTGRES=0 skips it.
 postgres=${BENCH_POSTGRES:-1}
 if [ "$postgres" = 1 ]; then
-    pg_port=$(free_port); pg_service_port=$(free_port)
+    free_port pg_port; free_port pg_service_port
     pg_dir="$run/postgres"
     pg_url=$(bash "$root/Tests/Support/postgres.sh" start "$pg_dir" "$pg_port")
     stop_postgres() { bash "$root/Tests/Support/postgres.sh" stop "$pg_dir" || true; }

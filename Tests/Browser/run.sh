@@ -12,7 +12,8 @@ bin=${1:?usage: run.sh BIN_DIR}
 
 test_venv
 key="browser-$(date +%s)"
-shop="http://127.0.0.1:$(free_port)"
+free_port shop_port
+shop="http://127.0.0.1:$shop_port"
 trap stop_stack EXIT
 start_stack "$bin" PAYMENTS_API_KEY="$key" SHOP_URL="$shop/home" MERCHANT_NAME="Test Shop"
 

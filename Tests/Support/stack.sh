@@ -4,6 +4,7 @@
 #                                  starts payments-stack (nginx, workers, sandbox) on free loopback
 #                                  ports; sets STACK_PID, BASE_URL, SANDBOX_URL, STACK_RUN
 #   stop_stack                     stops it by its pid (the stack stops every process it started)
+#   free_port VAR                  sets VAR to a free loopback port, never one this shell was given before
 support_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$support_dir/../.." && pwd)
 TEST_VENV="$repo_root/.build/test-venv"
@@ -24,13 +25,31 @@ test_venv() {
     cp "$support_dir/requirements.txt" "$stamp"
 }
 
-free_port() { "$TEST_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+# Sets the variable named $1 to a loopback port nothing listens on right now (bound to port 0,
+# then released), and never one this shell was given before: the kernel may hand a just-released
+# port out again, and a stack whose service and sandbox got the same port never starts (seen in
+# CI with the Swift harness, which does the same since).
+ports_given=()
+free_port() {
+    # Not named like any caller's variable: printf -v below assigns the caller's.
+    local __free_port_found
+    __free_port_found=$("$TEST_PYTHON" -c '
+import socket, sys
+for _ in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    if str(port) not in sys.argv[1:]:
+        print(port); break
+else:
+    sys.exit("no free loopback port")' "${ports_given[@]}")
+    ports_given+=("$__free_port_found")
+    printf -v "$1" '%s' "$__free_port_found"
+}
 
 start_stack() {
     local bin=$1; shift
     local port sandbox_port
-    port=$(free_port)
-    sandbox_port=$(free_port)
+    free_port port
+    free_port sandbox_port
     STACK_RUN=$(mktemp -d /tmp/payments-suite-XXXXXX)
     chmod 755 "$STACK_RUN"  # nginx workers run unprivileged and must reach the sockets
     BASE_URL="http://127.0.0.1:$port"

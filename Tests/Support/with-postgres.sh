@@ -11,7 +11,7 @@ cleanup() { bash "$support_dir/postgres.sh" stop "$dir" || true; cp "$dir/server
 trap cleanup EXIT
 # shellcheck source=stack.sh
 source "$support_dir/stack.sh"  # free_port
-port=$(free_port)
+free_port port
 TEST_POSTGRES_URL=$(bash "$support_dir/postgres.sh" start "$dir" "$port")
 export TEST_POSTGRES_URL TEST_POSTGRES_DIR="$dir"
 echo "PostgreSQL test cluster on 127.0.0.1:$port ($dir)"
