@@ -88,7 +88,8 @@ public final class PostgresConnection {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     /// A connection found broken at `BEGIN` is reopened once (nothing was sent yet); a
-    /// deadlock or serialization failure re-runs `body` up to twice more.
+    /// deadlock or serialization failure re-runs `body` up to twice more, each time after a
+    /// short random pause.
     @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         precondition(!inTransaction, "transactions do not nest")
@@ -106,6 +107,9 @@ public final class PostgresConnection {
                 inTransaction = false
                 try? command("ROLLBACK")
                 conflictRetries += 1
+                // The transaction that won still has to wake up and commit; re-running at once
+                // can take a row it is about to lock again and deadlock with it a second time.
+                usleep(UInt32.random(in: 20_000...40_000) * UInt32(attempt))
             } catch {
                 inTransaction = false
                 if isConnected { try? command("ROLLBACK") }

@@ -142,6 +142,8 @@ struct PostgresConnectionTests {
         start.signal()
         done.wait()
         #expect(failures.withLock { $0 } == [])
+        // One victim, run again after the winner committed; a second deadlock would mean the
+        // re-run raced the winner.
         #expect(retries.withLock { $0 } == 1)
         #expect(try setup.query("SELECT n FROM t ORDER BY id").map { try $0.get("n") as Int64 } == [2, 2])
     }
