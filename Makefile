@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Debian packages: nginx and the C libraries (libfcgi, SQLite, libpq) the workers link; sqlite3
+# Debian packages: nginx and the C libraries (libfcgi, SQLite, libpq, jemalloc) the workers link; sqlite3
 # and curl for inspection; python3 + python3-venv for the test virtualenv (schemathesis from
 # PyPI, `make test` only); wrk, ab (apache2-utils) and gcc (the C baseline) for `make bench`.
-DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev sqlite3 curl ca-certificates python3 python3-venv
+DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev libjemalloc-dev sqlite3 curl ca-certificates python3 python3-venv
 # `make test` only: the browser the shopper-page tests drive, a font for its pages, and the
 # PostgreSQL server for the throwaway cluster the suites also run against.
 TEST_PACKAGES := chromium fonts-dejavu-core postgresql
@@ -59,16 +59,19 @@ reload:
 	kill -HUP "$$(cat run/payments-stack.pid)"
 
 # The OpenAPI document checked against a running stack (schemathesis, ~1 min), the shopper
-# pages in headless Chromium (~15 s), then one `swift test` run for the unit and integration
-# suites; each starts its own stacks on free loopback ports with the debug binaries just built.
-# That run has a throwaway PostgreSQL cluster (stopped by pid afterwards): the storage suites
+# pages in headless Chromium (~15 s), then the unit suites, then the integration suites, which
+# start their own stacks on free loopback ports with the debug binaries just built. The two
+# are separate runs: Swift Testing runs suites in parallel, and the integration suite's
+# latency bounds (BulkheadTests) do not hold while the unit suites share the two cores.
+# A throwaway PostgreSQL cluster (stopped by pid afterwards) serves both: the storage suites
 # run once per store, and the integration suite runs again with TEST_STORE=postgres.
 test: build
 	$(call install_missing,$(TEST_PACKAGES))
 	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"
 	bash Tests/Browser/run.sh "$$($(SWIFT) build --show-bin-path)"
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" bash Tests/Support/with-postgres.sh bash -c \
-	  '$(SWIFT) test && TEST_STORE=postgres $(SWIFT) test --skip-build --filter IntegrationTests'
+	  '$(SWIFT) test --skip IntegrationTests && $(SWIFT) test --skip-build --filter IntegrationTests && \
+	   TEST_STORE=postgres $(SWIFT) test --skip-build --filter IntegrationTests'
 
 browser-test: build
 	$(call install_missing,$(TEST_PACKAGES))

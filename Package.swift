@@ -55,7 +55,12 @@ let package = Package(
         .target(name: "LocalStack", dependencies: ["HTTPKit", "ServiceSupport"]),
 
         // Thin executables.
-        .executableTarget(name: "PaymentsWorker", dependencies: ["PaymentsApp", "FastCGI", "ServiceSupport"]),
+        // jemalloc replaces glibc's malloc in the worker (README "Dependencies" says why).
+        .executableTarget(
+            name: "PaymentsWorker",
+            dependencies: ["PaymentsApp", "FastCGI", "ServiceSupport"],
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+        ),
         .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero", "PaymentsDomain"]),
         .executableTarget(name: "PaymentsStack", dependencies: ["LocalStack", "FastCGI", "Dintero", "ServiceSupport"]),
 
