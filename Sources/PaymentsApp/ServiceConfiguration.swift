@@ -48,6 +48,9 @@ public struct ServiceConfiguration: Sendable {
     /// WAL size past which it is checkpointed and started again from its beginning
     /// (`WAL_RESTART_BYTES`, default 16 MiB).
     public var walRestartBytes: Int
+    /// WAL size past which the workers' writes pause briefly so that the checkpointer catches
+    /// up (`WAL_PAUSE_BYTES`, default 40 MiB; 0: never).
+    public var walPauseBytes: Int
 
     /// Reads the configuration; the error names the setting at fault.
     public static func from(_ environment: Environment) throws -> ServiceConfiguration {
@@ -89,7 +92,8 @@ public struct ServiceConfiguration: Sendable {
                 paidEvery: try environment.seconds("RECONCILE_PAID_EVERY_SECONDS", default: 3_600, in: 0.1...(30 * 86_400))
             ),
             walCheckpointInterval: try environment.seconds("WAL_CHECKPOINT_SECONDS", default: 0.2, in: 0.01...60),
-            walRestartBytes: try environment.integer("WAL_RESTART_BYTES", default: 16 << 20, in: 0...(1 << 30))
+            walRestartBytes: try environment.integer("WAL_RESTART_BYTES", default: 16 << 20, in: 0...(1 << 30)),
+            walPauseBytes: try environment.integer("WAL_PAUSE_BYTES", default: 40 << 20, in: 0...(1 << 30))
         )
     }
 

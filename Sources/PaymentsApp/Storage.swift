@@ -34,19 +34,20 @@ public enum Storage: Sendable, CustomStringConvertible {
     }
 
     /// Throws unless the database has this build's schema (a worker started before the
-    /// migration). For SQLite every connection ``openStores(checkpointsElsewhere:applicationName:)``
+    /// migration). For SQLite every connection ``openStores(checkpointsElsewhere:walPauseBytes:applicationName:)``
     /// opens checks it already; a PostgreSQL connection does not, so it is checked here once.
     public func checkSchema() throws {
         if case .postgres(let url) = self { try PostgresSchema.checkVersion(url: url) }
     }
 
     /// The stores for one thread, on one connection of their own. For SQLite, with
-    /// `checkpointsElsewhere` its commits never checkpoint (the supervisor's checkpointer does);
-    /// a PostgreSQL connection is opened at once if the server answers, else on first use.
-    public func openStores(checkpointsElsewhere: Bool = false, applicationName: String = "payments-worker") throws -> StoreSet {
+    /// `checkpointsElsewhere` its commits never checkpoint (the supervisor's checkpointer does)
+    /// and its writes pause while the WAL holds more than `walPauseBytes`; a PostgreSQL
+    /// connection is opened at once if the server answers, else on first use.
+    public func openStores(checkpointsElsewhere: Bool = false, walPauseBytes: Int = 0, applicationName: String = "payments-worker") throws -> StoreSet {
         switch self {
         case .sqlite(let path):
-            let connection = try Schema.open(path: path, checkpointsElsewhere: checkpointsElsewhere)
+            let connection = try Schema.open(path: path, checkpointsElsewhere: checkpointsElsewhere, walPauseBytes: walPauseBytes)
             return StoreSet(
                 orders: SQLiteOrderStore(connection: connection), payments: SQLitePaymentStore(connection: connection),
                 idempotency: SQLiteIdempotencyStore(connection: connection), health: SQLiteStoreHealth(connection: connection)

@@ -53,7 +53,7 @@ enum Worker {
             // One database connection per accept thread, opened on that thread. Under a supervisor
             // its checkpointer does every SQLite WAL checkpoint: commits from many processes each
             // attempting one would contend for the checkpoint lock and starve the WAL reset.
-            let stores = try configuration.storage.openStores(checkpointsElsewhere: options.isChild)
+            let stores = try configuration.storage.openStores(checkpointsElsewhere: options.isChild, walPauseBytes: configuration.walPauseBytes)
             var router = Application.router(
                 configuration: configuration,
                 orders: stores.orders,

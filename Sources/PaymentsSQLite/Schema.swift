@@ -176,9 +176,12 @@ public enum Schema {
     }
 
     /// Opens a connection and checks that the schema is the one this build expects. With
-    /// `checkpointsElsewhere`, its commits never checkpoint (a dedicated checkpointer does).
-    public static func open(path: String, checkpointsElsewhere: Bool = false) throws -> Connection {
-        let connection = try Connection(path: path, options: .init(walAutoCheckpointPages: checkpointsElsewhere ? 0 : 1_000))
+    /// `checkpointsElsewhere`, its commits never checkpoint (a dedicated checkpointer does), and
+    /// its writes pause while the WAL holds more than `walPauseBytes` (0: never).
+    public static func open(path: String, checkpointsElsewhere: Bool = false, walPauseBytes: Int = 0) throws -> Connection {
+        let connection = try Connection(path: path, options: .init(
+            walAutoCheckpointPages: checkpointsElsewhere ? 0 : 1_000, walPauseBytes: checkpointsElsewhere ? walPauseBytes : 0
+        ))
         let version = try Migrator.version(of: connection)
         guard version == migrator.latestVersion else {
             throw ConfigurationError("database \(path) has schema version \(version), this build needs \(migrator.latestVersion); start the supervisor to migrate")

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 
 private let busyRetryCount = Atomic<Int>(0)
+private let walPauseCount = Atomic<Int>(0)
 
 /// One writer lock per database file and process.
 private enum WriterLocks {
@@ -41,11 +42,18 @@ public final class Connection {
         /// WAL pages after which a commit runs a PASSIVE checkpoint itself; 0 leaves all
         /// checkpoints to a dedicated checkpointer (``Connection/checkpoint(_:)``).
         public var walAutoCheckpointPages: Int32
+        /// With a dedicated checkpointer: WAL bytes past which a write, once committed and its
+        /// locks released, pauses its thread (1 ms at this size, growing to 50 ms at 1.5 times
+        /// it), so that writers slow down while the checkpointer catches up instead of the WAL
+        /// growing without bound. 0: never.
+        public var walPauseBytes: Int
 
-        /// Defaults: 5 s busy timeout, SQLite's automatic checkpoints every 1000 pages.
-        public init(busyTimeoutMilliseconds: Int32 = 5_000, walAutoCheckpointPages: Int32 = 1_000) {
+        /// Defaults: 5 s busy timeout, SQLite's automatic checkpoints every 1000 pages, no pause.
+        public init(busyTimeoutMilliseconds: Int32 = 5_000, walAutoCheckpointPages: Int32 = 1_000, walPauseBytes: Int = 0) {
+            precondition(walPauseBytes == 0 || walAutoCheckpointPages == 0, "the pause is for a dedicated checkpointer; SQLite's own checkpoints use the same hook")
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
             self.walAutoCheckpointPages = walAutoCheckpointPages
+            self.walPauseBytes = walPauseBytes
         }
     }
 
@@ -60,6 +68,12 @@ public final class Connection {
     /// Column layout per cached statement, read once.
     private var layouts: [OpaquePointer: Row.Layout] = [:]
     private var state = TransactionState.none
+    /// WAL frames past which a write pauses (``Options/walPauseBytes``); 0: never.
+    private var walPauseFrames = 0
+    /// Frames in the WAL after this connection's last commit (SQLite's WAL hook).
+    private var walFramesAfterCommit = 0
+    /// How many writes of this connection paused (``Options/walPauseBytes``).
+    public private(set) var pausedWrites = 0
 
     /// The file path this connection was opened with.
     public let path: String
@@ -90,6 +104,15 @@ public final class Connection {
         // mmap per created order), and the page reads it would save come from the WAL anyway.
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864")
         sqlite3_wal_autocheckpoint(db, options.walAutoCheckpointPages)
+        if options.walPauseBytes > 0 {
+            let pageSize: Int = try fetchRows("PRAGMA page_size", []).first?.get("page_size") ?? 4_096
+            walPauseFrames = max(1, options.walPauseBytes / (pageSize + 24))
+            // Replaces SQLite's automatic-checkpoint hook, which is off here (0 pages).
+            sqlite3_wal_hook(db, { context, _, _, frames in
+                Unmanaged<Connection>.fromOpaque(context!).takeUnretainedValue().walFramesAfterCommit = Int(frames)
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(self).toOpaque())
+        }
     }
 
     /// How a checkpoint treats readers and writers (`sqlite3_wal_checkpoint_v2`).
@@ -129,6 +152,17 @@ public final class Connection {
     /// How many times a connection of this process waited for another's lock (each wait is
     /// one retry of SQLite's busy handler).
     public static var busyRetries: Int { busyRetryCount.load(ordering: .relaxed) }
+
+    /// How many writes of this process paused because the WAL was past ``Options/walPauseBytes``.
+    public static var walPauses: Int { walPauseCount.load(ordering: .relaxed) }
+
+    /// The pause after a write that left `frames` in the WAL, microseconds: none up to
+    /// `limit`, then 1 ms growing linearly to 50 ms at 1.5 × `limit` and staying there.
+    static func walPause(frames: Int, limit: Int) -> Int {
+        guard limit > 0, frames > limit else { return 0 }
+        let over = min(1.0, Double(frames - limit) / Double(max(1, limit / 2)))
+        return 1_000 + Int(over * 49_000)
+    }
 
     /// Waits between retries, microseconds. SQLite's own schedule starts at 1 ms; a write
     /// transaction here holds the lock for about 100 µs, so a millisecond mostly waits on a
@@ -177,8 +211,23 @@ public final class Connection {
             // The threads of one process queue here (a futex hand-over) rather than all
             // polling SQLite's file lock; other processes still meet at BEGIN IMMEDIATE.
             writerLock.lock()
-            defer { writerLock.unlock() }
-            return try bracket(begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK", inside: .writing(savepoints: 0), body)
+            walFramesAfterCommit = 0  // a commit that wrote nothing does not call the hook
+            let result: T
+            do {
+                result = try bracket(begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK", inside: .writing(savepoints: 0), body)
+            } catch {
+                writerLock.unlock()
+                throw error
+            }
+            writerLock.unlock()
+            // After the unlock: the pause slows this thread, not the process's other writers.
+            let pause = Self.walPause(frames: walFramesAfterCommit, limit: walPauseFrames)
+            if pause > 0 {
+                pausedWrites += 1
+                walPauseCount.add(1, ordering: .relaxed)
+                usleep(useconds_t(pause))
+            }
+            return result
         }
     }
 

@@ -9,7 +9,7 @@ request = function()
             '{"amount": 29900, "currency": "NOK", "receipt": "wal"}')
     elseif k == 1 then
         return wrk.format("POST", "/payments", {["Content-Type"] = "application/json"},
-            '{"reference": "WAL", "amount": "12.00", "returnUrl": "http://127.0.0.1:9/r"}')
+            '{"reference": "WAL", "amount": "1200", "returnUrl": "http://127.0.0.1:9/r"}')
     else
         return wrk.format("GET", "/orders?limit=20")
     end

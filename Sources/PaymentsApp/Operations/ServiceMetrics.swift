@@ -15,6 +15,7 @@ enum ServiceMetrics {
     static let outboundInFlight = "payments_outbound_in_flight"
     static let circuit = "payments_outbound_circuit_state"
     static let sqliteBusyRetries = "payments_sqlite_busy_retries_total"
+    static let sqliteWALPauses = "payments_sqlite_wal_pauses_total"
     static let walBytes = "payments_sqlite_wal_bytes"
     static let databaseBytes = "payments_sqlite_database_bytes"
 
@@ -32,6 +33,7 @@ enum ServiceMetrics {
         .init(outboundInFlight, .gauge, "Outbound calls in flight, by target."),
         .init(circuit, .gauge, "Worker processes whose circuit breaker for the target is in this state."),
         .init(sqliteBusyRetries, .counter, "Times a SQLite connection waited for another connection's lock."),
+        .init(sqliteWALPauses, .counter, "Writes that paused because the SQLite WAL was past WAL_PAUSE_BYTES."),
         .init(walBytes, .gauge, "Size of the SQLite write-ahead log file."),
         .init(databaseBytes, .gauge, "Size of the SQLite database file."),
     ])

@@ -66,6 +66,7 @@ final class WorkerMonitor: Sendable {
         var metrics = requestMetrics()
         metrics.counters[ServiceMetrics.acceptedRequests] = Double(accepted)
         metrics.counters[ServiceMetrics.sqliteBusyRetries] = Double(Connection.busyRetries)
+        metrics.counters[ServiceMetrics.sqliteWALPauses] = Double(Connection.walPauses)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "busy"])] = Double(busy)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "idle"])] = Double(threads - busy)
         var circuits: [String: String] = [:]
