@@ -113,5 +113,20 @@ extension IntegrationSuite {
                 #expect((try Self.metrics(shop)["payments_sqlite_busy_retries_total"] ?? 0) > 10)
             }
         }
+
+        /// Past `WAL_PAUSE_BYTES` the workers' writes pause (here the checkpointer never restarts
+        /// the WAL: its restart size is 1 GiB), counted in the metrics; the creates still succeed.
+        @Test(.enabled(if: TestStore.integration == .sqlite, "SQLite's WAL"))
+        func writesPauseWhileTheWALIsPastItsLimit() throws {
+            try StackHarness.withStack(workers: 1, threads: 2, workerEnvironment: [
+                "WAL_PAUSE_BYTES": "65536", "WAL_RESTART_BYTES": "1073741824",
+            ]) { stack, shop in
+                let before = try Self.metrics(shop)["payments_sqlite_wal_pauses_total"] ?? 0
+                for _ in 0..<8 {
+                    #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
+                }
+                #expect((try Self.metrics(shop)["payments_sqlite_wal_pauses_total"] ?? 0) > before + 4)
+            }
+        }
     }
 }
