@@ -49,9 +49,23 @@ public struct HTTPRequest: Sendable {
 
     /// The media type of the body (`application/json`), lower-cased, without parameters.
     public var mediaType: String? {
-        header("content-type").map {
-            $0.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        header("content-type").map(Self.mediaType(of:))
+    }
+
+    /// The media type of a `Content-Type` value: before any `;`, trimmed, lowercased.
+    static func mediaType(of value: String) -> String {
+        let utf8 = value.utf8
+        // An ASCII value (every real one) byte by byte, without Foundation on the request path;
+        // the rest as before (`split` skips a leading empty part: ";x" is "x").
+        guard utf8.first != UInt8(ascii: ";"), utf8.allSatisfy({ $0 < 0x80 }) else {
+            return value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         }
+        var start = utf8.startIndex
+        var end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        while start < end, isSpace(utf8[start]) { utf8.formIndex(after: &start) }
+        while end > start, isSpace(utf8[utf8.index(before: end)]) { utf8.formIndex(before: &end) }
+        return String(decoding: utf8[start..<end].map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// True when the client prefers JSON over HTML (`Accept` names `application/json` and not

@@ -54,7 +54,12 @@ private struct JSONParser {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -161,6 +166,25 @@ private struct JSONParser {
     }
 
     mutating func parseString() throws(JSONParseError) -> String {
+        // Most strings have no escape: they are the bytes between the quotes, validated once.
+        // Anything else (an escape, a control character, bytes that are not UTF-8, no closing
+        // quote) goes the general way, which also reports the error.
+        var end = index + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: bytes[(index + 1)..<end], as: UTF8.self) else { break }
+                index = end + 1
+                return text
+            }
+            if byte < 0x20 || byte == UInt8(ascii: "\\") { break }
+            end += 1
+        }
+        return try parseEscapedString()
+    }
+
+    /// A string with escapes (or an error), byte by byte from its opening quote.
+    mutating func parseEscapedString() throws(JSONParseError) -> String {
         index += 1
         var scalars = String.UnicodeScalarView()
         var run: [UInt8] = []
