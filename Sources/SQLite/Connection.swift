@@ -210,16 +210,10 @@ public final class Connection {
         case .none:
             // The threads of one process queue here (a futex hand-over) rather than all
             // polling SQLite's file lock; other processes still meet at BEGIN IMMEDIATE.
-            writerLock.lock()
-            walFramesAfterCommit = 0  // a commit that wrote nothing does not call the hook
-            let result: T
-            do {
-                result = try bracket(begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK", inside: .writing(savepoints: 0), body)
-            } catch {
-                writerLock.unlock()
-                throw error
+            let result = try writerLock.withLock {
+                walFramesAfterCommit = 0  // a commit that wrote nothing does not call the hook
+                return try bracket(begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK", inside: .writing(savepoints: 0), body)
             }
-            writerLock.unlock()
             // After the unlock: the pause slows this thread, not the process's other writers.
             let pause = Self.walPause(frames: walFramesAfterCommit, limit: walPauseFrames)
             if pause > 0 {
