@@ -40,7 +40,7 @@ enum Checkpointer {
             let connection: Connection, restartFrames: Int
             do {
                 connection = try Connection(path: databasePath, options: .init(busyTimeoutMilliseconds: 250))
-                restartFrames = try frames(in: restartBytes, of: connection)
+                restartFrames = try connection.walFrames(holding: restartBytes)
             } catch {
                 log.error("checkpointer cannot open the database: \(error)")
                 return
@@ -87,13 +87,6 @@ enum Checkpointer {
             let filled = Double(walFrames) / Double(max(1, restartFrames))
             return max(min(interval, 0.01), interval / max(1, filled))
         }
-    }
-
-    /// How many WAL frames `bytes` hold: each frame is a page behind a 24-byte header. The
-    /// page size is the database's, read once.
-    static func frames(in bytes: Int, of connection: Connection) throws -> Int {
-        let pageSize: Int = try connection.read { try $0.queryOne("PRAGMA page_size")?.get("page_size") } ?? 4_096
-        return bytes / (pageSize + 24)
     }
 
     static func walSize(of databasePath: String) -> Int {

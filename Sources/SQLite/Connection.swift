@@ -105,14 +105,20 @@ public final class Connection {
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864")
         sqlite3_wal_autocheckpoint(db, options.walAutoCheckpointPages)
         if options.walPauseBytes > 0 {
-            let pageSize: Int = try fetchRows("PRAGMA page_size", []).first?.get("page_size") ?? 4_096
-            walPauseFrames = max(1, options.walPauseBytes / (pageSize + 24))
+            walPauseFrames = max(1, try walFrames(holding: options.walPauseBytes))
             // Replaces SQLite's automatic-checkpoint hook, which is off here (0 pages).
             sqlite3_wal_hook(db, { context, _, _, frames in
                 Unmanaged<Connection>.fromOpaque(context!).takeUnretainedValue().walFramesAfterCommit = Int(frames)
                 return SQLITE_OK
             }, Unmanaged.passUnretained(self).toOpaque())
         }
+    }
+
+    /// How many WAL frames `bytes` hold: each frame is a page of this database behind a
+    /// 24-byte header.
+    public func walFrames(holding bytes: Int) throws -> Int {
+        let pageSize: Int = try read { try $0.queryOne("PRAGMA page_size")?.get("page_size") } ?? 4_096
+        return bytes / (pageSize + 24)
     }
 
     /// How a checkpoint treats readers and writers (`sqlite3_wal_checkpoint_v2`).

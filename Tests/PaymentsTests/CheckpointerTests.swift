@@ -10,7 +10,7 @@ import TestSupport
         try writer.execute("PRAGMA wal_autocheckpoint=0")
         let checkpointer = try Connection(path: writer.path)
         let limit = 256 << 10
-        let restartFrames = try Checkpointer.frames(in: limit, of: checkpointer)
+        let restartFrames = try checkpointer.walFrames(holding: limit)
         try writer.execute("CREATE TABLE scratch (b BLOB)")
         func commit() throws {
             try writer.write { db in try db.run("INSERT INTO scratch (b) VALUES (zeroblob(3000))") }
