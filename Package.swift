@@ -4,6 +4,11 @@ import PackageDescription
 // Layers, imports flowing one way (README "Architecture" draws the graph):
 //   C system libraries -> their one Swift wrapper -> ServiceSupport/HTTPKit -> PaymentsDomain
 //   -> adapters (Dintero, CardProvider, PaymentsSQLite, PaymentsPostgres) -> PaymentsAPI -> PaymentsApp -> executables.
+// Executables that make outbound calls export the URLSession fix's libcurl entry points, so
+// FoundationNetworking's calls reach the fix before libcurl (Sources/CURLSessionFix says why).
+let exportsURLSessionFix: [LinkerSetting] = ["curl_multi_setopt", "curl_multi_socket_action", "curl_multi_cleanup"]
+    .map { .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=\($0)"]) }
+
 let package = Package(
     name: "payments-service",
     platforms: [.macOS(.v15)],
@@ -11,6 +16,7 @@ let package = Package(
         .executable(name: "payments-worker", targets: ["PaymentsWorker"]),
         .executable(name: "dintero-sandbox", targets: ["DinteroSandbox"]),
         .executable(name: "payments-stack", targets: ["PaymentsStack"]),
+        .executable(name: "dintero-call-bench", targets: ["DinteroCallBench"]),
     ],
     targets: [
         // Thin C system-library targets: each is imported by exactly one Swift wrapper.
@@ -20,8 +26,12 @@ let package = Package(
 
         // Logging, settings, clocks, process helpers. Foundation only.
         .target(name: "ServiceSupport"),
-        // HTTP values, router with route groups, JSON, forms, the outbound transport. No C, no payments.
-        .target(name: "HTTPKit", dependencies: ["ServiceSupport"]),
+        // HTTP values, router with route groups, JSON, forms, the outbound transport. No payments;
+        // its one C dependency is the URLSession fix below.
+        .target(name: "HTTPKit", dependencies: ["ServiceSupport", "CURLSessionFix"]),
+        // Stops FoundationNetworking's busy wait on calls with a body (CURLSessionFix.c says how).
+        // Imported only by HTTPKit's URLSessionTransport.
+        .target(name: "CURLSessionFix"),
 
         // Swift wrappers, the only importers of their C library.
         .target(name: "FastCGI", dependencies: ["CFastCGI", "HTTPKit", "ServiceSupport"]),
@@ -59,9 +69,15 @@ let package = Package(
         .executableTarget(
             name: "PaymentsWorker",
             dependencies: ["PaymentsApp", "FastCGI", "ServiceSupport"],
-            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))] + exportsURLSessionFix
         ),
         .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero", "PaymentsDomain"]),
+        // make bench: the Dintero session call alone, linked like the worker.
+        .executableTarget(
+            name: "DinteroCallBench",
+            dependencies: ["Dintero", "HTTPKit", "PaymentsDomain", "ServiceSupport"],
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))] + exportsURLSessionFix
+        ),
         .executableTarget(name: "PaymentsStack", dependencies: ["LocalStack", "FastCGI", "Dintero", "ServiceSupport"]),
 
         // Test doubles shared by the test targets; never linked into a product.
@@ -75,10 +91,10 @@ let package = Package(
         .testTarget(name: "PaymentsTests", dependencies: [
             "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQLite", "Dintero", "CardProvider", "HTTPKit",
             "ServiceSupport", "SQLite", "TestSupport", "FastCGI",
-        ]),
+        ], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "IntegrationTests", dependencies: [
             "LocalStack", "HTTPKit", "ServiceSupport", "SQLite", "Postgres", "PaymentsDomain", "Dintero", "TestSupport",
-        ]),
+        ], linkerSettings: exportsURLSessionFix),
     ],
     swiftLanguageModes: [.v6]
 )

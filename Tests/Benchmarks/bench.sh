@@ -194,6 +194,56 @@ measured_pids=$detached_pid measure "C libfcgi hello, closing at once (reference
 measure "GET /orders/{id}" "$service/orders/$order_id"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
 
+# The Dintero session call alone, made as a worker makes it (dintero-call-bench: one URLSession
+# per process, the same client and guarded transport, blocking calls from dedicated threads)
+# against the same sandbox: what POST /orders costs before FastCGI, JSON and SQLite.
+call_bench() {  # name processes threads seconds [VAR=value ...]
+    local name=$1 processes=$2 call_threads=$3 seconds=$4; shift 4
+    local outputs=() i
+    for i in $(seq "$processes"); do
+        env DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" "$@" \
+            "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>&1 &
+        outputs+=($!)
+    done
+    wait "${outputs[@]}"
+    python3 - "$name" "$seconds" "$run"/call-bench-*.txt >> "$results" <<'PY'
+import sys
+name, seconds, files = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+totals = {"calls": 0, "failed": 0, "cpu_us": 0, "socket_actions": 0}
+for path in files:
+    fields = dict(item.split("=", 1) for item in open(path).read().split())
+    for key in totals:
+        totals[key] += int(fields[key])
+calls = max(1, totals["calls"])
+print(f"{name}\t{totals['calls'] / seconds:.1f}\t-\t-\t{totals['failed']}\t{round(totals['cpu_us'] / calls)}")
+PY
+    rm -f "$run"/call-bench-*.txt
+    tail -1 "$results" | awk -F'\t' '{printf "  %-40s %10s calls/s   failed %-6s %6s us CPU/call\n", $1, $2, $5, $6}'
+}
+call_bench "Dintero session call alone" "$workers" "$threads" "$duration"
+
+# Dintero answering in 300 ms, as it may in production, with new connections: FoundationNetworking
+# busy-waits through the first call on each new connection unless CURLSessionFix drops the
+# write source it leaves behind (README "Dintero client"). The fix on and off, then the service
+# itself after a reload (fresh worker processes, so fresh connections), 4 creates at a time.
+slow_dintero() {  # delay_ms
+    curl -sf -X POST "http://127.0.0.1:$sandbox_port/__sandbox/faults" -H 'Content-Type: application/json' \
+        -d "{\"endpoint\": \"sessions\", \"delay_ms\": $1, \"count\": $((${1} > 0 ? 1000000 : 0))}" > /dev/null
+}
+slow_dintero 300
+call_bench "Dintero call, 300 ms answers, 4 threads" 1 4 "$duration"
+call_bench "the same, URLSESSION_SOCKET_FIX=0" 1 4 "$duration" URLSESSION_SOCKET_FIX=0
+old_workers=$(worker_pids)
+kill -HUP "$supervisor"
+for _ in $(seq 200); do
+    current=$(worker_pids)
+    # Reloaded: as many workers as configured, none of them an old one.
+    if [ "$(wc -w <<< "$current")" = "$workers" ] && ! grep -qxF -f <(tr ' ' '\n' <<< "$old_workers" | grep -v '^$') <(tr ' ' '\n' <<< "$current"); then break; fi
+    sleep 0.1
+done
+connections=4 measure "POST /orders, Dintero answering in 300 ms" "$service/orders" -s "$here/post_order.lua"
+slow_dintero 0
+
 echo "seeding 10,000 orders and payments..."
 seed 10000
 measure "GET /orders?limit=20 (10k rows)" "$service/orders?limit=20"
@@ -284,10 +334,12 @@ def ms(text):
     return value * {"us": 0.001, "ms": 1, "s": 1000}.get(unit, 1)
 sqlite = [r for r in rows if not r[0].startswith("pg: ")]
 pg = {r[0][4:]: r for r in rows if r[0].startswith("pg: ")}
-print("| scenario | req/s | × ceiling | p50 | p99 | worker CPU µs/req |")
+print("| scenario | req/s | × ceiling | p50 | p99 | worker CPU µs/req (call bench: µs/call) |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for name, rps, p50, p99, errors, cpu in sqlite:
-    print(f"| {name} | {float(rps):,.0f} | {float(rps) / ceiling:.2f} | {p50} | {p99} | {cpu} |")
+    # Rows without latencies are dintero-call-bench's: calls/s and CPU per call, no ceiling.
+    ratio = "-" if p50 == "-" else f"{float(rps) / ceiling:.2f}"
+    print(f"| {name} | {float(rps):,.0f} | {ratio} | {p50} | {p99} | {cpu} |")
 for label, table in (("SQLite", sqlite), ("PostgreSQL", list(pg.values()))):
     for kind in ("orders?limit=20", "payments?limit=100"):
         small = [r for r in table if kind in r[0] and "10k" in r[0]]

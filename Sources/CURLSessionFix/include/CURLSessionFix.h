@@ -1,0 +1,23 @@
+#ifndef CURL_SESSION_FIX_H
+#define CURL_SESSION_FIX_H
+
+// Counters of the URLSession socket-watch fix (CURLSessionFix.c says what it fixes and how).
+
+/// 1 once FoundationNetworking's libcurl multi handles are set up through this fix (the
+/// executable exports its `curl_multi_setopt`), else 0.
+int curl_session_fix_active(void);
+
+/// 1 unless URLSESSION_SOCKET_FIX=0 or off turned the fix off for this process.
+int curl_session_fix_enabled(void);
+
+/// Write-readiness watches dropped because libcurl no longer wanted them.
+unsigned long long curl_session_fix_write_watches_dropped(void);
+
+/// Calls into `curl_multi_socket_action` (FoundationNetworking makes one per socket event).
+unsigned long long curl_session_fix_socket_actions(void);
+
+/// Calls into `curl_multi_socket_action` for one socket number since the process started
+/// (0 for numbers the fix does not watch).
+unsigned curl_session_fix_socket_actions_on(int socket);
+
+#endif
