@@ -114,6 +114,37 @@ extension IntegrationSuite {
             }
         }
 
+        /// The workers' outbound connections go through the URLSession fix: the first create's new
+        /// connection to the sandbox has its left-over write watch dropped, and later creates on
+        /// the kept-alive connection hand libcurl a few socket events each, not a busy loop's
+        /// thousands (`URLSessionSocketFixTests` has the slow-answer case).
+        @Test func outboundCallsGoThroughTheURLSessionFix() throws {
+            try StackHarness.withStack(workers: 1, threads: 2) { _, shop in
+                #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
+                // Reports are published about once a second.
+                var metrics: [String: Double] = [:]
+                for _ in 0..<40 {
+                    metrics = try Self.metrics(shop)
+                    if (metrics["payments_urlsession_dropped_write_watches_total"] ?? 0) >= 1 { break }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                #expect((metrics["payments_urlsession_dropped_write_watches_total"] ?? 0) >= 1)
+                let before = metrics["payments_urlsession_socket_actions_total"] ?? 0
+                let creates = 5.0
+                for _ in 0..<Int(creates) {
+                    #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
+                }
+                var after = before
+                for _ in 0..<40 {
+                    after = try Self.metrics(shop)["payments_urlsession_socket_actions_total"] ?? 0
+                    if after >= before + creates { break }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+                #expect(after >= before + creates, "each create's session call is at least one socket event")
+                #expect(after - before < creates * 20, "socket events for \(Int(creates)) creates: \(after - before)")
+            }
+        }
+
         /// Past `WAL_PAUSE_BYTES` the workers' writes pause (here the checkpointer never restarts
         /// the WAL: its restart size is 1 GiB), counted in the metrics; the creates still succeed.
         @Test(.enabled(if: TestStore.integration == .sqlite, "SQLite's WAL"))

@@ -65,7 +65,13 @@ private final class SlowLoopbackServer: @unchecked Sendable {
     let port: Int
     private let listener: Int32
     private let delay: Double
-    private let state = Mutex((accepted: 0, peerPorts: [Int]()))
+    private let state = Peers()
+
+    /// What the accept loop records; the loop holds this, not the server, so the server's
+    /// deinit closes the listener and ends the loop.
+    private final class Peers: Sendable {
+        let value = Mutex((accepted: 0, peerPorts: [Int]()))
+    }
 
     init(delay: Double) throws {
         self.delay = delay
@@ -86,7 +92,7 @@ private final class SlowLoopbackServer: @unchecked Sendable {
         }
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { [self] in acceptLoop() }
+        Thread.detachNewThread { [listener = fd, state, delay] in Self.acceptLoop(listener, state, delay) }
     }
 
     deinit {
@@ -94,11 +100,11 @@ private final class SlowLoopbackServer: @unchecked Sendable {
         close(listener)
     }
 
-    var connectionsAccepted: Int { state.withLock { $0.accepted } }
+    var connectionsAccepted: Int { state.value.withLock { $0.accepted } }
 
     /// This process's sockets connected to the server (found by the accepted peers' ports).
     func clientDescriptors() -> [Int32] {
-        let peers = Set(state.withLock { $0.peerPorts })
+        let peers = Set(state.value.withLock { $0.peerPorts })
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return [] }
         return entries.compactMap(Int32.init).filter { Self.localPort(of: $0).map(peers.contains) ?? false }
     }
@@ -113,7 +119,7 @@ private final class SlowLoopbackServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    private func acceptLoop() {
+    private static func acceptLoop(_ listener: Int32, _ state: Peers, _ delay: Double) {
         while true {
             var peer = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -121,15 +127,15 @@ private final class SlowLoopbackServer: @unchecked Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listener, $0, &length) }
             }
             guard connection >= 0 else { return }
-            state.withLock {
+            state.value.withLock {
                 $0.accepted += 1
                 $0.peerPorts.append(Int(UInt16(bigEndian: peer.sin_port)))
             }
-            Thread.detachNewThread { [self] in serve(connection) }
+            Thread.detachNewThread { serve(connection, delay) }
         }
     }
 
-    private func serve(_ connection: Int32) {
+    private static func serve(_ connection: Int32, _ delay: Double) {
         defer { close(connection) }
         var pending = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)

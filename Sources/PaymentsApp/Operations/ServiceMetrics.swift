@@ -14,6 +14,8 @@ enum ServiceMetrics {
     static let outbound = "payments_outbound_requests_total"
     static let outboundInFlight = "payments_outbound_in_flight"
     static let circuit = "payments_outbound_circuit_state"
+    static let urlSessionSocketActions = "payments_urlsession_socket_actions_total"
+    static let urlSessionDroppedWriteWatches = "payments_urlsession_dropped_write_watches_total"
     static let sqliteBusyRetries = "payments_sqlite_busy_retries_total"
     static let sqliteWALPauses = "payments_sqlite_wal_pauses_total"
     static let walBytes = "payments_sqlite_wal_bytes"
@@ -32,6 +34,8 @@ enum ServiceMetrics {
         .init(outbound, .counter, "Outbound calls by target (dintero, provider) and outcome."),
         .init(outboundInFlight, .gauge, "Outbound calls in flight, by target."),
         .init(circuit, .gauge, "Worker processes whose circuit breaker for the target is in this state."),
+        .init(urlSessionSocketActions, .counter, "Socket events URLSession handed to libcurl: a few per outbound call, thousands in a busy loop."),
+        .init(urlSessionDroppedWriteWatches, .counter, "New outbound connections whose left-over write watch the URLSession fix dropped."),
         .init(sqliteBusyRetries, .counter, "Times a SQLite connection waited for another connection's lock."),
         .init(sqliteWALPauses, .counter, "Writes that paused because the SQLite WAL was past WAL_PAUSE_BYTES."),
         .init(walBytes, .gauge, "Size of the SQLite write-ahead log file."),

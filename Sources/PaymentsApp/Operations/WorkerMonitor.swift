@@ -67,6 +67,8 @@ final class WorkerMonitor: Sendable {
         metrics.counters[ServiceMetrics.acceptedRequests] = Double(accepted)
         metrics.counters[ServiceMetrics.sqliteBusyRetries] = Double(Connection.busyRetries)
         metrics.counters[ServiceMetrics.sqliteWALPauses] = Double(Connection.walPauses)
+        metrics.counters[ServiceMetrics.urlSessionSocketActions] = Double(URLSessionTransport.SocketFix.socketActions)
+        metrics.counters[ServiceMetrics.urlSessionDroppedWriteWatches] = Double(URLSessionTransport.SocketFix.droppedWriteWatches)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "busy"])] = Double(busy)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "idle"])] = Double(threads - busy)
         var circuits: [String: String] = [:]
