@@ -22,6 +22,8 @@ do { configuration = try DinteroConfiguration.from(Environment()) } catch {
 }
 let transport = GuardedTransport(URLSessionTransport(), target: "dintero", maxConcurrent: threads, failureThreshold: 1_000_000, openSeconds: 1)
 let client = DinteroClient(configuration: configuration, transport: transport, log: log)
+/// The first few distinct reasons calls failed, for stderr.
+let failures = Mutex([String]())
 @Sendable func call() -> Bool {
     let id = RandomUUID.string()
     let request = SessionRequest(
@@ -29,7 +31,13 @@ let client = DinteroClient(configuration: configuration, transport: transport, l
         returnURL: "http://127.0.0.1/orders/\(id)/redirect", callbackURL: "http://127.0.0.1/orders/\(id)/callback",
         expiresAt: Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000
     )
-    do { _ = try client.createSession(request); return true } catch { return false }
+    do {
+        _ = try client.createSession(request)
+        return true
+    } catch {
+        failures.withLock { if $0.count < 3, !$0.contains("\(error)") { $0.append("\(error)") } }
+        return false
+    }
 }
 guard call() else {  // fetches and caches the token, as a worker's first create does
     FileHandle.standardError.write(Data("dintero-call-bench: the first call failed\n".utf8))
@@ -57,6 +65,7 @@ for _ in 0..<threads {
 finished.wait()
 let cpu = cpuMicroseconds() - cpuBefore
 let total = counts.withLock { $0 }
+for reason in failures.withLock({ $0 }) { FileHandle.standardError.write(Data("dintero-call-bench: a call failed: \(reason)\n".utf8)) }
 let actions = URLSessionTransport.SocketFix.socketActions - actionsBefore
 let dropped = URLSessionTransport.SocketFix.droppedWriteWatches - droppedBefore
 // One line, read by Tests/Benchmarks/bench.sh: calls, failed calls, CPU microseconds, socket
