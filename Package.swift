@@ -71,14 +71,20 @@ let package = Package(
             dependencies: ["PaymentsApp", "FastCGI", "ServiceSupport"],
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))] + exportsURLSessionFix
         ),
-        .executableTarget(name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero", "PaymentsDomain"]),
+        .executableTarget(
+            name: "DinteroSandbox", dependencies: ["FastCGI", "HTTPKit", "ServiceSupport", "Dintero", "PaymentsDomain"],
+            linkerSettings: exportsURLSessionFix
+        ),
         // make bench: the Dintero session call alone, linked like the worker.
         .executableTarget(
             name: "DinteroCallBench",
             dependencies: ["Dintero", "HTTPKit", "PaymentsDomain", "ServiceSupport"],
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))] + exportsURLSessionFix
         ),
-        .executableTarget(name: "PaymentsStack", dependencies: ["LocalStack", "FastCGI", "Dintero", "ServiceSupport"]),
+        .executableTarget(
+            name: "PaymentsStack", dependencies: ["LocalStack", "FastCGI", "Dintero", "ServiceSupport"],
+            linkerSettings: exportsURLSessionFix
+        ),
 
         // Test doubles shared by the test targets; never linked into a product.
         .target(name: "TestSupport", dependencies: [
