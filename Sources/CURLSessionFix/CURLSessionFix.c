@@ -159,17 +159,20 @@ CURLMcode curl_multi_socket_action(CURLM *multi, curl_socket_t socket, int event
 CURLMcode curl_multi_cleanup(CURLM *multi) {
     pthread_once(&setup_once, setup);
     if (!real_cleanup) return CURLM_INTERNAL_ERROR;
-    CURLMcode result = real_cleanup(multi);
+    // Unlinked first, so a multi handle allocated at the same address meanwhile gets a context
+    // of its own; freed after the cleanup, whose socket callbacks may still use it.
+    struct multi_context *gone = NULL;
     pthread_mutex_lock(&contexts_lock);
     for (struct multi_context **link = &contexts; *link; link = &(*link)->next) {
         if ((*link)->multi == multi) {
-            struct multi_context *gone = *link;
+            gone = *link;
             *link = gone->next;
-            free(gone);
             break;
         }
     }
     pthread_mutex_unlock(&contexts_lock);
+    CURLMcode result = real_cleanup(multi);
+    free(gone);
     return result;
 }
 
