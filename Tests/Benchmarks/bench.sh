@@ -202,16 +202,21 @@ call_bench() {  # name processes threads seconds [VAR=value ...]
     local outputs=() i
     for i in $(seq "$processes"); do
         env DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" "$@" \
-            "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>&1 &
+            "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
         outputs+=($!)
     done
-    wait "${outputs[@]}"
+    for i in "${outputs[@]}"; do
+        wait "$i" || { echo "dintero-call-bench failed: $(cat "$run/call-bench.log")" >&2; exit 1; }
+    done
     python3 - "$name" "$seconds" "$run"/call-bench-*.txt >> "$results" <<'PY'
 import sys
 name, seconds, files = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 totals = {"calls": 0, "failed": 0, "cpu_us": 0, "socket_actions": 0}
 for path in files:
-    fields = dict(item.split("=", 1) for item in open(path).read().split())
+    # The tool's one line on stdout (why calls failed goes to call-bench.log).
+    fields = dict(item.split("=", 1) for item in open(path).read().split() if "=" in item)
+    if "calls" not in fields:
+        sys.exit(f"dintero-call-bench gave no result: see {path.rsplit('/', 1)[0]}/call-bench.log")
     for key in totals:
         totals[key] += int(fields[key])
 calls = max(1, totals["calls"])
