@@ -29,7 +29,7 @@ let package = Package(
         // HTTP values, router with route groups, JSON, forms, the outbound transport. No payments;
         // its one C dependency is the URLSession fix below.
         .target(name: "HTTPKit", dependencies: ["ServiceSupport", "CURLSessionFix"]),
-        // Stops FoundationNetworking's busy wait on calls with a body (CURLSessionFix.c says how).
+        // Stops FoundationNetworking's busy wait on new connections (CURLSessionFix.c says how).
         // Imported only by HTTPKit's URLSessionTransport.
         .target(name: "CURLSessionFix"),
 

@@ -23,7 +23,7 @@ enum Worker {
         // breaker, so a slow target can hold at most `concurrency` of the accept threads.
         let session = URLSessionTransport()
         if URLSessionTransport.SocketFix.isEnabled && !URLSessionTransport.SocketFix.isActive {
-            log.warning("the URLSession socket fix is not active in this binary: the first Dintero call on each new connection busy-waits for its answer (README \"Slow or failing Dintero\")")
+            log.warning("the URLSession socket fix is not active in this binary: the first Dintero call on each new connection busy-waits for its answer (README \"Dintero client\")")
         }
         let concurrency = min(options.threads, configuration.outboundConcurrency ?? max(1, options.threads / 2))
         func guarded(_ target: String) -> GuardedTransport {

@@ -211,7 +211,7 @@ call_bench() {  # name processes threads seconds [VAR=value ...]
     python3 - "$name" "$seconds" "$run"/call-bench-*.txt >> "$results" <<'PY'
 import sys
 name, seconds, files = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-totals = {"calls": 0, "failed": 0, "cpu_us": 0, "socket_actions": 0}
+totals = {"calls": 0, "failed": 0, "cpu_us": 0}
 for path in files:
     # The tool's one line on stdout (why calls failed goes to call-bench.log).
     fields = dict(item.split("=", 1) for item in open(path).read().split() if "=" in item)

@@ -122,25 +122,19 @@ extension IntegrationSuite {
             try StackHarness.withStack(workers: 1, threads: 2) { _, shop in
                 #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
                 // Reports are published about once a second.
-                var metrics: [String: Double] = [:]
-                for _ in 0..<40 {
-                    metrics = try Self.metrics(shop)
-                    if (metrics["payments_urlsession_dropped_write_watches_total"] ?? 0) >= 1 { break }
-                    Thread.sleep(forTimeInterval: 0.1)
-                }
-                #expect((metrics["payments_urlsession_dropped_write_watches_total"] ?? 0) >= 1)
-                let before = metrics["payments_urlsession_socket_actions_total"] ?? 0
+                #expect(shop.eventually(timeout: 4) {
+                    ((try? Self.metrics(shop))?["payments_urlsession_dropped_write_watches_total"] ?? 0) >= 1
+                })
+                let before = try Self.metrics(shop)["payments_urlsession_socket_actions_total"] ?? 0
                 let creates = 5.0
                 for _ in 0..<Int(creates) {
                     #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
                 }
                 var after = before
-                for _ in 0..<40 {
-                    after = try Self.metrics(shop)["payments_urlsession_socket_actions_total"] ?? 0
-                    if after >= before + creates { break }
-                    Thread.sleep(forTimeInterval: 0.1)
-                }
-                #expect(after >= before + creates, "each create's session call is at least one socket event")
+                #expect(shop.eventually(timeout: 4) {
+                    after = (try? Self.metrics(shop))?["payments_urlsession_socket_actions_total"] ?? before
+                    return after >= before + creates
+                }, "each create's session call is at least one socket event")
                 #expect(after - before < creates * 20, "socket events for \(Int(creates)) creates: \(after - before)")
             }
         }
