@@ -18,13 +18,17 @@ public final class FastCGISupervisor: Sendable {
         public var workers: Int
         /// The listening socket handed to every worker as fd 0.
         public var listenSocket: FileDescriptor
+        /// The CPU of each worker slot (``ProcessScheduling/plan(workers:allowed:)``), handed to the
+        /// worker in ``ProcessScheduling/assignmentVariable``; nil leaves the workers unpinned.
+        public var cpus: [Int32]?
 
         /// Creates a configuration.
-        public init(executable: String, arguments: [String], workers: Int, listenSocket: FileDescriptor) {
+        public init(executable: String, arguments: [String], workers: Int, listenSocket: FileDescriptor, cpus: [Int32]? = nil) {
             self.executable = executable
             self.arguments = arguments
             self.workers = workers
             self.listenSocket = listenSocket
+            self.cpus = cpus
         }
     }
 
@@ -142,6 +146,15 @@ public final class FastCGISupervisor: Sendable {
         process.executableURL = URL(fileURLWithPath: configuration.executable)
         process.arguments = configuration.arguments
         process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket.rawValue, closeOnDealloc: false)
+        var environment = ProcessInfo.processInfo.environment
+        // Never an assignment inherited from whoever started the supervisor.
+        let inherited = environment.removeValue(forKey: ProcessScheduling.assignmentVariable) != nil
+        if let cpus = configuration.cpus, !cpus.isEmpty {
+            environment[ProcessScheduling.assignmentVariable] = String(cpus[slot % cpus.count])
+            process.environment = environment
+        } else if inherited {
+            process.environment = environment
+        }
         let started = Date()
         process.terminationHandler = { [self] finished in
             onExit(finished.processIdentifier)

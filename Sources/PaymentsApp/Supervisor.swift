@@ -24,12 +24,14 @@ enum Supervisor {
         try board.clear()
         // Termination handlers may run on several threads at once; retire one worker at a time.
         let retiring = Mutex(())
+        let cpus = cpuPlan(options: options, log: log)
         let supervisor = FastCGISupervisor(
             configuration: .init(
                 executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
                 arguments: ["--child", "--threads", String(options.threads), "--status-dir", board.directory],
                 workers: options.workers,
-                listenSocket: socket
+                listenSocket: socket,
+                cpus: cpus
             ),
             log: { log.info($0) },
             onExit: { pid in retiring.withLock { _ in board.retire(pid: pid) } }
@@ -61,6 +63,27 @@ enum Supervisor {
             log.warning("cleaning up the socket: \(error)")
         }
         log.info("stopped")
+    }
+
+    /// The CPU of each worker slot, or nil (logged either way).
+    private static func cpuPlan(options: WorkerOptions, log: Logger) -> [Int32]? {
+        guard options.cpuAffinity else {
+            log.info("CPU affinity off (WORKER_CPU_AFFINITY=off)")
+            return nil
+        }
+        let allowed: [Int32]
+        do {
+            allowed = try ProcessScheduling.allowedCPUs()
+        } catch {
+            log.warning("CPU affinity: workers not pinned: \(error)")
+            return nil
+        }
+        guard let plan = ProcessScheduling.plan(workers: options.workers, allowed: allowed) else {
+            log.info("CPU affinity: workers not pinned (\(options.workers) workers do not divide evenly over \(allowed.count) CPU\(allowed.count == 1 ? "" : "s"))")
+            return nil
+        }
+        log.info("CPU affinity: workers pinned to CPUs \(plan.map(String.init).joined(separator: ", ")) by slot")
+        return plan
     }
 
     /// Publishes the supervisor's report every second on a thread of its own.

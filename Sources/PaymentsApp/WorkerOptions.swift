@@ -7,6 +7,12 @@ struct WorkerOptions {
     var socketMode: UInt32 = 0o660
     var workers = 2
     var threads = 16
+    /// Pin each worker process to one CPU when the workers divide evenly over the CPUs
+    /// (`WORKER_CPU_AFFINITY=auto`, the default; `off` never pins).
+    var cpuAffinity = true
+    /// Run the worker's threads under `SCHED_BATCH` (`WORKER_SCHED_POLICY=batch`, the
+    /// default; `other` keeps the default policy).
+    var batchScheduling = true
     /// Set by the supervisor for the processes it spawns.
     var isChild = false
     /// Where the supervisor and its workers publish status reports (`/status`, `/metrics`);
@@ -35,6 +41,16 @@ struct WorkerOptions {
         options.threads = try environment.integer("THREADS", default: options.threads, in: 1...256)
         if let mode = environment.string("FCGI_SOCKET_MODE") { options.socketMode = try octal(mode) }
         options.statusDirectory = environment.string("STATUS_DIR")
+        switch environment.string("WORKER_CPU_AFFINITY")?.lowercased() {
+        case nil, "auto": options.cpuAffinity = true
+        case "off": options.cpuAffinity = false
+        case let other?: throw ConfigurationError("WORKER_CPU_AFFINITY must be auto or off, got \"\(other)\"")
+        }
+        switch environment.string("WORKER_SCHED_POLICY")?.lowercased() {
+        case nil, "batch": options.batchScheduling = true
+        case "other": options.batchScheduling = false
+        case let other?: throw ConfigurationError("WORKER_SCHED_POLICY must be batch or other, got \"\(other)\"")
+        }
         var rest = arguments.dropFirst()[...]
         func value(_ flag: String) throws -> String {
             guard let value = rest.popFirst() else { throw ConfigurationError("\(flag) needs a value\n\(usage)") }

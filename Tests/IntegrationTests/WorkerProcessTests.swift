@@ -51,6 +51,52 @@ extension IntegrationSuite {
             }
         }
 
+        /// By default every thread of a worker runs under SCHED_BATCH and, when the workers
+        /// divide evenly over the CPUs, on its slot's CPU alone; a reload's new workers too.
+        /// With WORKER_SCHED_POLICY=other and WORKER_CPU_AFFINITY=off, neither.
+        @Test func workersAreScheduledAsConfigured() throws {
+            let allowed = try ProcStatus.allowedCPUs(of: getpid())
+            let pinned = allowed.count == 2  // 2 workers divide evenly over 2 CPUs only
+            try StackHarness.withStack(workers: 2, threads: 2) { stack, shop in
+                let supervisor = try #require(stack.pids["payments-worker"])
+                #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
+                try Self.expectScheduling(of: StackHarness.children(of: supervisor), batch: true, pinned: pinned, allowed: allowed)
+                let before = Set(StackHarness.children(of: supervisor))
+                kill(supervisor, SIGHUP)
+                #expect(shop.eventually(timeout: 10) {
+                    let now = Set(StackHarness.children(of: supervisor))
+                    return now.count == 2 && now.isDisjoint(with: before)
+                })
+                #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
+                try Self.expectScheduling(of: StackHarness.children(of: supervisor), batch: true, pinned: pinned, allowed: allowed)
+            }
+            try StackHarness.withStack(workers: 2, threads: 2, workerEnvironment: [
+                "WORKER_SCHED_POLICY": "other", "WORKER_CPU_AFFINITY": "off",
+            ]) { stack, shop in
+                let supervisor = try #require(stack.pids["payments-worker"])
+                #expect(try shop.createOrder()["status"]?.stringValue == "PENDING")
+                try Self.expectScheduling(of: StackHarness.children(of: supervisor), batch: false, pinned: false, allowed: allowed)
+            }
+        }
+
+        private static func expectScheduling(of workers: [Int32], batch: Bool, pinned: Bool, allowed: [Int32]) throws {
+            #expect(workers.count == 2)
+            var cpus: Set<[Int32]> = []
+            for worker in workers {
+                // The accept threads and URLSession's dispatch threads (a create has run): all.
+                let threads = try ProcStatus.threads(of: worker)
+                #expect(threads.count > 2)
+                for thread in threads {
+                    let policy = try ProcStatus.policy(of: worker, thread: thread)
+                    #expect(policy == (batch ? 3 : 0), "thread \(thread) of worker \(worker): policy \(policy ?? -1)")
+                    let threadCPUs = try ProcStatus.allowedCPUs(of: worker, thread: thread)
+                    #expect(pinned ? threadCPUs.count == 1 : threadCPUs == allowed, "thread \(thread) of worker \(worker): CPUs \(threadCPUs)")
+                    cpus.insert(threadCPUs)
+                }
+            }
+            if pinned { #expect(cpus.count == 2, "each worker on a CPU of its own: \(cpus)") }
+        }
+
         @Test func sigtermDrainsInFlightRequests() throws {
             try StackHarness.withStack(workers: 1, threads: 2) { stack, shop in
                 try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":1500,"count":1}"#)
