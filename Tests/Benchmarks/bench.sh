@@ -57,12 +57,37 @@ if [ "$postgres" = 1 ]; then
         "$bin/payments-worker" --socket "$run/worker-pg.sock" --workers "$workers" --threads "$threads" > "$run/worker-pg.log" 2>&1 & pids+=($!)
     pg_supervisor=$!
 fi
-# The ceiling: the C responder with as many threads as all workers together.
-"$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
+# The php-fpm reference (Tests/Benchmarks/php): the three /orders routes in plain PHP against
+# the same sandbox, behind its own nginx, so "faster than PHP" is measured in the same run.
+# BENCH_PHP=0 skips it; PHP_CHILDREN sets its static pool (8, as in the performance issue).
+php=${BENCH_PHP:-1}
+php_fpm=$(command -v php-fpm8.2 php-fpm 2>/dev/null | head -1 || true)
+[ -n "$php_fpm" ] || php=0
+if [ "$php" = 1 ]; then
+    free_port php_port
+    sqlite3 "$run/php-orders.sqlite" < "$here/php/schema.sql" > /dev/null
+    sed -e "s|@RUN@|$run|g" -e "s|@CHILDREN@|${PHP_CHILDREN:-8}|g" -e "s|@PUBLIC_BASE_URL@|http://127.0.0.1:$php_port|g" \
+        -e "s|@SANDBOX_URL@|http://127.0.0.1:$sandbox_port|g" "$here/php/php-fpm.conf.in" > "$run/php-fpm.conf"
+    mkdir -p "$run/nginx-php/tmp"
+    sed -e "s|@PREFIX@|$run/nginx-php|g" -e "s|@RUN@|$run|g" -e "s|@PORT@|$php_port|g" -e "s|@SCRIPT@|$here/php/orders.php|g" \
+        "$here/php/nginx.conf.in" > "$run/nginx-php/nginx.conf"
+    # -R: the bench may run as root (CI does); the pool then runs as root too, on loopback only.
+    "$php_fpm" -F -R -y "$run/php-fpm.conf" > "$run/php-fpm.out" 2>&1 & pids+=($!)
+    php_master=$!
+fi
+# The ceiling: the C responder with as many threads as all workers together, under the
+# workers' scheduling policy (SCHED_BATCH unless WORKER_SCHED_POLICY=other; README
+# "Benchmarks": the responder itself gains nothing from it, the workers do).
+policy=(chrt --batch 0)
+[ "${WORKER_SCHED_POLICY:-batch}" = other ] && policy=()
+# The CPUs this script may use, as the supervisor reads them (sched_getaffinity).
+mapfile -t allowed_cpus < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
+cpus=${#allowed_cpus[@]}
+"${policy[@]}" "$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
 baseline_pid=$!
 # A reference beside it: the same responder closing at once after reading the request to its
 # end, as the workers do (FCGX_Detach), instead of waiting for nginx to close first.
-"$run/hello_responder" "$run/detached.sock" $((workers * threads)) detach > "$run/detached.log" 2>&1 & pids+=($!)
+"${policy[@]}" "$run/hello_responder" "$run/detached.sock" $((workers * threads)) detach > "$run/detached.log" 2>&1 & pids+=($!)
 detached_pid=$!
 wait_for "$run/worker.sock"; wait_for "$run/sandbox.sock"; wait_for "$run/baseline.sock"; wait_for "$run/detached.sock"
 chmod 666 "$run/baseline.sock" "$run/detached.sock"
@@ -80,6 +105,7 @@ if [ "$postgres" = 1 ]; then
         "$root/nginx/render.sh" > /dev/null
     names="$names service-pg"
 fi
+if [ "$php" = 1 ]; then wait_for "$run/php.sock"; names="$names php"; fi
 for name in $names; do
     /usr/sbin/nginx -c "$run/nginx-$name/nginx.conf" -p "$run/nginx-$name" -e "$run/nginx-$name/error.log" & pids+=($!)
 done
@@ -193,16 +219,36 @@ measured_pids=$baseline_pid measure "C libfcgi hello (ceiling)" "http://127.0.0.
 measured_pids=$detached_pid measure "C libfcgi hello, closing at once (reference)" "http://127.0.0.1:$detached_port/orders"
 measure "GET /orders/{id}" "$service/orders/$order_id"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
+# The php-fpm reference right after, in the same phase of the machine: its master and children.
+php_pids() { echo "$php_master"; cat /proc/"$php_master"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -v '^$' || true; }
+php_measure() {  # name path [wrk args...]
+    local name=$1 path=$2; shift 2
+    # shellcheck disable=SC2046
+    measured_pids="$(php_pids)" measure "php: $name" "http://127.0.0.1:$php_port$path" "$@"
+}
+if [ "$php" = 1 ]; then
+    for i in $(seq 20); do
+        curl -sf -X POST "http://127.0.0.1:$php_port/orders" -H 'Content-Type: application/json' -d '{"amount": 1000, "currency": "NOK"}' > /dev/null
+    done
+    php_order_id=$(curl -sf "http://127.0.0.1:$php_port/orders?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["orders"][0]["id"])')
+    php_measure "GET /orders/{id}" "/orders/$php_order_id"
+    php_measure "POST /orders (+ sandbox session)" "/orders" -s "$here/post_order.lua"
+fi
 
 # The Dintero session call alone, made as a worker makes it (dintero-call-bench: one URLSession
 # per process, the same client and guarded transport, blocking calls from dedicated threads)
 # against the same sandbox: what POST /orders costs before FastCGI, JSON and SQLite.
 call_bench() {  # name processes threads seconds [VAR=value ...]
     local name=$1 processes=$2 call_threads=$3 seconds=$4; shift 4
-    local outputs=() i
+    local outputs=() i pin
     for i in $(seq "$processes"); do
+        # Scheduled as the workers are: their policy, and pinned as the supervisor would pin them.
+        pin=()
+        if [ "${WORKER_CPU_AFFINITY:-auto}" = auto ] && [ "$processes" -ge "$cpus" ] && [ $((processes % cpus)) = 0 ] && [ "$cpus" -gt 1 ]; then
+            pin=(taskset -c "${allowed_cpus[$(((i - 1) % cpus))]}")
+        fi
         env DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" "$@" \
-            "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
+            "${pin[@]}" "${policy[@]}" "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
         outputs+=($!)
     done
     for i in "${outputs[@]}"; do
@@ -252,6 +298,18 @@ slow_dintero 0
 echo "seeding 10,000 orders and payments..."
 seed 10000
 measure "GET /orders?limit=20 (10k rows)" "$service/orders?limit=20"
+if [ "$php" = 1 ]; then
+    sqlite3 -cmd ".timeout 10000" "$run/php-orders.sqlite" > /dev/null <<SQL
+WITH RECURSIVE n(i) AS (SELECT (SELECT count(*) FROM orders) + 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+INSERT INTO orders (id, created_at, updated_at, amount, currency, receipt, status, session_id, session_url)
+SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+       1700000000000 + i * 1000, 1700000000000 + i * 1000, 100 + i % 50000, 'NOK', NULL,
+       CASE i % 3 WHEN 0 THEN 'AUTHORIZED' WHEN 1 THEN 'PENDING' ELSE 'CAPTURED' END, 'seed.' || i, 'http://sandbox/v1/view/seed.' || i
+FROM n;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+    php_measure "GET /orders?limit=20 (10k rows)" "/orders?limit=20"
+fi
 measure "GET /payments?limit=100 (10k rows)" "$service/payments?limit=100"
 echo "seeding 1,000,000 orders and payments..."
 seed 1000000
@@ -337,7 +395,8 @@ def ms(text):
     unit = text.lstrip("0123456789.")
     value = float(text[: len(text) - len(unit)])
     return value * {"us": 0.001, "ms": 1, "s": 1000}.get(unit, 1)
-sqlite = [r for r in rows if not r[0].startswith("pg: ")]
+sqlite = [r for r in rows if not r[0].startswith(("pg: ", "php: "))]
+php = {r[0][5:]: r for r in rows if r[0].startswith("php: ")}
 pg = {r[0][4:]: r for r in rows if r[0].startswith("pg: ")}
 print("| scenario | req/s | × ceiling | p50 | p99 | worker CPU µs/req (call bench: µs/call) |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -352,14 +411,26 @@ for label, table in (("SQLite", sqlite), ("PostgreSQL", list(pg.values()))):
         large = [r for r in table if kind in r[0] and "1M" in r[0]]
         if small and large:
             print(f"\n{label} GET /{kind}: p50 at 1M rows / p50 at 10k rows = {ms(large[0][2]) / ms(small[0][2]):.2f}")
-if pg:
-    print("\nSQLite and PostgreSQL side by side (same run, same C ceiling; PostgreSQL CPU includes the database's processes):\n")
-    print("| scenario | SQLite × ceiling | PostgreSQL × ceiling | SQLite p50 | PostgreSQL p50 | SQLite CPU µs/req | PostgreSQL CPU µs/req |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+def side_by_side(others, title, header, row):
+    """One row per SQLite scenario the other set also ran, under a Markdown header."""
+    if not others:
+        return
+    print(f"\n{title}\n")
+    print(header)
+    print("| --- " + "| ---: " * (header.count("|") - 2) + "|")
     for name, rps, p50, p99, errors, cpu in sqlite:
-        if name in pg:
-            other = pg[name]
-            print(f"| {name} | {float(rps) / ceiling:.2f} | {float(other[1]) / ceiling:.2f} | {p50} | {other[2]} | {cpu} | {other[5]} |")
+        if name in others:
+            print(row(name, rps, p50, cpu, others[name]))
+side_by_side(
+    pg, "SQLite and PostgreSQL side by side (same run, same C ceiling; PostgreSQL CPU includes the database's processes):",
+    "| scenario | SQLite × ceiling | PostgreSQL × ceiling | SQLite p50 | PostgreSQL p50 | SQLite CPU µs/req | PostgreSQL CPU µs/req |",
+    lambda name, rps, p50, cpu, other: f"| {name} | {float(rps) / ceiling:.2f} | {float(other[1]) / ceiling:.2f} | {p50} | {other[2]} | {cpu} | {other[5]} |",
+)
+side_by_side(
+    php, "The Swift workers and the php-fpm reference side by side (same run, same sandbox, same nginx set-up):",
+    "| scenario | Swift req/s | php-fpm req/s | Swift CPU µs/req | php-fpm CPU µs/req | Swift CPU ÷ php-fpm CPU |",
+    lambda name, rps, p50, cpu, other: f"| {name} | {float(rps):,.0f} | {float(other[1]):,.0f} | {cpu} | {other[5]} | {int(cpu) / max(1, int(other[5])):.2f} |",
+)
 print(f"peak worker PSS: {int(sys.argv[2]) / 1024:.1f} MiB")
 print(f"WAL scenario: {float(sys.argv[5]):,.0f} req/s, largest -wal {int(sys.argv[3]) / 1048576:.1f} MiB, integrity_check {sys.argv[4]}")
 PY
