@@ -67,9 +67,6 @@ public enum ProcessScheduling {
         }
     }
 
-    /// Whether this thread runs under `SCHED_BATCH`.
-    public static var isBatch: Bool { sched_getscheduler(0) == batchPolicy }
-
     /// The thread ids of this process (a thread that ends meanwhile fails its call with
     /// ESRCH; none does this early in a worker's life).
     private static func threads() -> [pid_t] {

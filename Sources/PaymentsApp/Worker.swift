@@ -7,25 +7,6 @@ import ServiceSupport
 
 /// Worker mode: serves the FastCGI socket on fd 0 with several accept threads.
 enum Worker {
-    /// First thing, so that every thread the worker starts inherits it. Only an optimization:
-    /// where the kernel or a sandbox refuses it, the worker serves as scheduled by default.
-    private static func applyScheduling(options: WorkerOptions, log: Logger) {
-        var applied: [String] = []
-        do {
-            if options.batchScheduling {
-                try ProcessScheduling.useBatchPolicy()
-                applied.append("SCHED_BATCH")
-            }
-            if let cpu = ProcessScheduling.assignedCPU() {
-                try ProcessScheduling.pinProcess(to: cpu)
-                applied.append("pinned to CPU \(cpu)")
-            }
-        } catch {
-            log.warning("scheduling not (fully) applied, serving anyway: \(error)")
-        }
-        log.info("scheduling: \(applied.isEmpty ? "default" : applied.joined(separator: ", "))")
-    }
-
     static func run(options: WorkerOptions, configuration: ServiceConfiguration, log: Logger) throws {
         guard FileDescriptor.standardInput.isListeningSocket else {
             throw ConfigurationError("fd 0 is not a listening socket; start with --socket PATH (supervisor mode) or under spawn-fcgi\n\(WorkerOptions.usage)")
@@ -95,5 +76,24 @@ enum Worker {
             ).register(on: &router)
             return router
         }
+    }
+
+    /// First thing, so that every thread the worker starts inherits it. Only an optimization:
+    /// where the kernel or a sandbox refuses it, the worker serves as scheduled by default.
+    private static func applyScheduling(options: WorkerOptions, log: Logger) {
+        var applied: [String] = []
+        do {
+            if options.batchScheduling {
+                try ProcessScheduling.useBatchPolicy()
+                applied.append("SCHED_BATCH")
+            }
+            if let cpu = ProcessScheduling.assignedCPU() {
+                try ProcessScheduling.pinProcess(to: cpu)
+                applied.append("pinned to CPU \(cpu)")
+            }
+        } catch {
+            log.warning("scheduling not (fully) applied, serving anyway: \(error)")
+        }
+        log.info("scheduling: \(applied.isEmpty ? "default" : applied.joined(separator: ", "))")
     }
 }
