@@ -5,12 +5,13 @@ SHELL := /bin/bash
 # Debian packages: nginx and the C libraries (libfcgi, SQLite, libpq, jemalloc) the workers link; sqlite3
 # and curl for inspection; python3 + python3-venv for the test virtualenv (schemathesis from
 # PyPI, `make test` only); wrk, ab (apache2-utils), gcc (the C baseline) and php-fpm with its
-# SQLite, curl and APCu modules (the PHP reference) for `make bench`.
+# SQLite, curl and APCu modules (the PHP reference) and openssl (a throwaway TLS certificate)
+# for `make bench`.
 DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev libjemalloc-dev sqlite3 curl ca-certificates python3 python3-venv
 # `make test` only: the browser the shopper-page tests drive, a font for its pages, and the
 # PostgreSQL server for the throwaway cluster the suites also run against.
 TEST_PACKAGES := chromium fonts-dejavu-core postgresql
-BENCH_PACKAGES := wrk apache2-utils gcc postgresql php-fpm php-sqlite3 php-curl php-apcu
+BENCH_PACKAGES := wrk apache2-utils gcc postgresql php-fpm php-sqlite3 php-curl php-apcu openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 

@@ -17,8 +17,10 @@ threads=${THREADS:-16}  # the worker's default (README "Benchmarks" says why)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # One 10-s grace period for all (the C responders finish their accept first), then SIGKILL.
+    local deadline=$((SECONDS + 10))
     for pid in "${pids[@]}"; do
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null || true
     done
 }
@@ -241,6 +243,7 @@ fi
 call_bench() {  # name processes threads seconds [VAR=value ...]
     local name=$1 processes=$2 call_threads=$3 seconds=$4; shift 4
     local outputs=() i pin
+    # call_wrapper: a command the tool runs under (the HTTPS rows' private trust store).
     for i in $(seq "$processes"); do
         # Scheduled as the workers are: their policy, and pinned as the supervisor would pin them.
         pin=()
@@ -248,7 +251,7 @@ call_bench() {  # name processes threads seconds [VAR=value ...]
             pin=(taskset -c "${allowed_cpus[$(((i - 1) % cpus))]}")
         fi
         env DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" "$@" \
-            "${pin[@]}" "${policy[@]}" "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
+            "${call_wrapper[@]}" "${pin[@]}" "${policy[@]}" "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
         outputs+=($!)
     done
     for i in "${outputs[@]}"; do
@@ -271,7 +274,49 @@ PY
     rm -f "$run"/call-bench-*.txt
     tail -1 "$results" | awk -F'\t' '{printf "  %-40s %10s calls/s   failed %-6s %6s us CPU/call\n", $1, $2, $5, $6}'
 }
+call_wrapper=()
 call_bench "Dintero session call alone" "$workers" "$threads" "$duration"
+
+# The call one at a time, URLSession (its connection kept) against PHP's curl as php-fpm makes
+# it (a new connection per call), over plain HTTP and then over HTTPS, as the real Dintero is:
+# nginx terminates TLS in front of the sandbox with a throwaway certificate. URLSession trusts
+# only the system's CA bundle, so its tool runs in a private mount namespace where that file
+# is the throwaway certificate (root only; the system's trust store is never touched).
+php_calls() {  # name seconds base_url [ca_file]
+    local name=$1 seconds=$2; shift 2
+    php "$here/php/session-calls.php" "$seconds" "$@" > "$run/php-calls.txt" 2>> "$run/call-bench.log" \
+        || { echo "php session-calls.php failed: $(cat "$run/call-bench.log")" >&2; exit 1; }
+    python3 - "$name" "$seconds" "$run/php-calls.txt" >> "$results" <<'PY'
+import sys
+name, seconds, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+fields = dict(item.split("=", 1) for item in open(path).read().split() if "=" in item)
+calls = max(1, int(fields["calls"]))
+print(f"{name}\t{int(fields['calls']) / seconds:.1f}\t-\t-\t{fields['failed']}\t{round(int(fields['cpu_us']) / calls)}")
+PY
+    tail -1 "$results" | awk -F'\t' '{printf "  %-40s %10s calls/s   failed %-6s %6s us CPU/call\n", $1, $2, $5, $6}'
+}
+if [ "$php" = 1 ]; then
+    call_bench "session call, 1 thread, HTTP: URLSession" 1 1 "$duration"
+    php_calls "session call, 1 thread, HTTP: PHP curl" "$duration" "http://127.0.0.1:$sandbox_port"
+    if [ "$(id -u)" = 0 ] && command -v openssl > /dev/null && command -v unshare > /dev/null; then
+        free_port tls_port
+        mkdir -p "$run/nginx-tls/tmp"
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=127.0.0.1" \
+            -addext "subjectAltName=IP:127.0.0.1" -keyout "$run/nginx-tls/key.pem" -out "$run/nginx-tls/cert.pem" 2> /dev/null
+        sed -e "s|@PREFIX@|$run/nginx-tls|g" -e "s|@PORT@|$tls_port|g" -e "s|@SANDBOX_PORT@|$sandbox_port|g" \
+            "$here/tls-nginx.conf.in" > "$run/nginx-tls/nginx.conf"
+        /usr/sbin/nginx -c "$run/nginx-tls/nginx.conf" -p "$run/nginx-tls" -e "$run/nginx-tls/error.log" & pids+=($!)
+        for _ in $(seq 100); do curl -s -o /dev/null --cacert "$run/nginx-tls/cert.pem" "https://127.0.0.1:$tls_port/" && break; sleep 0.1; done
+        # shellcheck disable=SC2016
+        call_wrapper=(unshare --mount -- sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' "$run/nginx-tls/cert.pem")
+        call_bench "session call, 1 thread, HTTPS: URLSession" 1 1 "$duration" \
+            DINTERO_API_URL="https://127.0.0.1:$tls_port" DINTERO_CHECKOUT_URL="https://127.0.0.1:$tls_port"
+        call_wrapper=()
+        php_calls "session call, 1 thread, HTTPS: PHP curl" "$duration" "https://127.0.0.1:$tls_port" "$run/nginx-tls/cert.pem"
+    else
+        echo "  (the HTTPS rows need root, openssl and unshare: skipped)"
+    fi
+fi
 
 # Dintero answering in 300 ms, as it may in production, with new connections: FoundationNetworking
 # busy-waits through the first call on each new connection unless CURLSessionFix drops the
