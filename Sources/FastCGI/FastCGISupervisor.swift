@@ -146,15 +146,10 @@ public final class FastCGISupervisor: Sendable {
         process.executableURL = URL(fileURLWithPath: configuration.executable)
         process.arguments = configuration.arguments
         process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket.rawValue, closeOnDealloc: false)
+        // The slot's CPU, and never an assignment inherited from whoever started the supervisor.
         var environment = ProcessInfo.processInfo.environment
-        // Never an assignment inherited from whoever started the supervisor.
-        let inherited = environment.removeValue(forKey: ProcessScheduling.assignmentVariable) != nil
-        if let cpus = configuration.cpus, !cpus.isEmpty {
-            environment[ProcessScheduling.assignmentVariable] = String(cpus[slot % cpus.count])
-            process.environment = environment
-        } else if inherited {
-            process.environment = environment
-        }
+        environment[ProcessScheduling.assignmentVariable] = configuration.cpus.flatMap { $0.isEmpty ? nil : String($0[slot % $0.count]) }
+        process.environment = environment
         let started = Date()
         process.terminationHandler = { [self] finished in
             onExit(finished.processIdentifier)

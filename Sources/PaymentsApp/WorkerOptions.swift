@@ -41,16 +41,8 @@ struct WorkerOptions {
         options.threads = try environment.integer("THREADS", default: options.threads, in: 1...256)
         if let mode = environment.string("FCGI_SOCKET_MODE") { options.socketMode = try octal(mode) }
         options.statusDirectory = environment.string("STATUS_DIR")
-        switch environment.string("WORKER_CPU_AFFINITY")?.lowercased() {
-        case nil, "auto": options.cpuAffinity = true
-        case "off": options.cpuAffinity = false
-        case let other?: throw ConfigurationError("WORKER_CPU_AFFINITY must be auto or off, got \"\(other)\"")
-        }
-        switch environment.string("WORKER_SCHED_POLICY")?.lowercased() {
-        case nil, "batch": options.batchScheduling = true
-        case "other": options.batchScheduling = false
-        case let other?: throw ConfigurationError("WORKER_SCHED_POLICY must be batch or other, got \"\(other)\"")
-        }
+        options.cpuAffinity = try environment.choice("WORKER_CPU_AFFINITY", of: ["auto", "off"], default: "auto") == "auto"
+        options.batchScheduling = try environment.choice("WORKER_SCHED_POLICY", of: ["batch", "other"], default: "batch") == "batch"
         var rest = arguments.dropFirst()[...]
         func value(_ flag: String) throws -> String {
             guard let value = rest.popFirst() else { throw ConfigurationError("\(flag) needs a value\n\(usage)") }

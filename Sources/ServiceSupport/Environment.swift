@@ -48,6 +48,16 @@ public struct Environment: Sendable {
         return value
     }
 
+    /// One of `choices` (compared without case, returned as listed), or `fallback` when unset.
+    public func choice(_ name: String, of choices: [String], default fallback: String) throws -> String {
+        guard let text = string(name) else { return fallback }
+        guard let chosen = choices.first(where: { $0 == text.lowercased() }) else {
+            let listed = choices.count > 1 ? choices.dropLast().joined(separator: ", ") + " or " + choices.last! : choices.joined()
+            throw ConfigurationError("\(name) must be \(listed), got \"\(text)\"")
+        }
+        return chosen
+    }
+
     /// An absolute http(s) URL setting without a trailing slash, or `fallback`.
     public func baseURL(_ name: String, default fallback: String) throws -> String {
         let text = string(name) ?? fallback

@@ -15,11 +15,13 @@ public struct Logger: Sendable {
     public enum Level: Int, Sendable, Comparable {
         case debug, info, warning, error
         public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
-        var name: String { ["debug", "info", "warning", "error"][rawValue] }
+        /// Every level's name, in order.
+        static let names = ["debug", "info", "warning", "error"]
+        var name: String { Self.names[rawValue] }
 
         /// The level named by `LOG_LEVEL` (`debug`, `info`, `warning`, `error`).
         public init?(name: String) {
-            guard let index = ["debug", "info", "warning", "error"].firstIndex(of: name.lowercased()) else { return nil }
+            guard let index = Self.names.firstIndex(of: name.lowercased()) else { return nil }
             self.init(rawValue: index)
         }
     }
@@ -37,11 +39,8 @@ public struct Logger: Sendable {
 
     /// A logger whose level comes from `LOG_LEVEL` (default info); a bad value is an error.
     public static func from(_ environment: Environment, label: String) throws -> Logger {
-        guard let name = environment.string("LOG_LEVEL") else { return Logger(label: label) }
-        guard let level = Level(name: name) else {
-            throw ConfigurationError("LOG_LEVEL must be debug, info, warning or error, got \"\(name)\"")
-        }
-        return Logger(label: label, minimumLevel: level)
+        let name = try environment.choice("LOG_LEVEL", of: Level.names, default: "info")
+        return Logger(label: label, minimumLevel: Level(name: name) ?? .info)
     }
 
     /// True when lines of `level` are written.

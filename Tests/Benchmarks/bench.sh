@@ -82,9 +82,6 @@ fi
 # "Benchmarks": the responder itself gains nothing from it, the workers do).
 policy=(chrt --batch 0)
 [ "${WORKER_SCHED_POLICY:-batch}" = other ] && policy=()
-# The CPUs this script may use, as the supervisor reads them (sched_getaffinity).
-mapfile -t allowed_cpus < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
-cpus=${#allowed_cpus[@]}
 "${policy[@]}" "$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
 baseline_pid=$!
 # A reference beside it: the same responder closing at once after reading the request to its
@@ -240,24 +237,10 @@ fi
 # The Dintero session call alone, made as a worker makes it (dintero-call-bench: one URLSession
 # per process, the same client and guarded transport, blocking calls from dedicated threads)
 # against the same sandbox: what POST /orders costs before FastCGI, JSON and SQLite.
-call_bench() {  # name processes threads seconds [VAR=value ...]
-    local name=$1 processes=$2 call_threads=$3 seconds=$4; shift 4
-    local outputs=() i pin
-    # call_wrapper: a command the tool runs under (the HTTPS rows' private trust store).
-    for i in $(seq "$processes"); do
-        # Scheduled as the workers are: their policy, and pinned as the supervisor would pin them.
-        pin=()
-        if [ "${WORKER_CPU_AFFINITY:-auto}" = auto ] && [ "$processes" -ge "$cpus" ] && [ $((processes % cpus)) = 0 ] && [ "$cpus" -gt 1 ]; then
-            pin=(taskset -c "${allowed_cpus[$(((i - 1) % cpus))]}")
-        fi
-        env DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" "$@" \
-            "${call_wrapper[@]}" "${pin[@]}" "${policy[@]}" "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
-        outputs+=($!)
-    done
-    for i in "${outputs[@]}"; do
-        wait "$i" || { echo "dintero-call-bench failed: $(cat "$run/call-bench.log")" >&2; exit 1; }
-    done
-    python3 - "$name" "$seconds" "$run"/call-bench-*.txt >> "$results" <<'PY'
+# One results row from the tools' `calls= failed= cpu_us=` lines (dintero-call-bench's, or
+# php/session-calls.php's): calls a second over `seconds`, CPU per call.
+record_calls() {  # name seconds file...
+    python3 - "$@" >> "$results" <<'PY'
 import sys
 name, seconds, files = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 totals = {"calls": 0, "failed": 0, "cpu_us": 0}
@@ -265,14 +248,35 @@ for path in files:
     # The tool's one line on stdout (why calls failed goes to call-bench.log).
     fields = dict(item.split("=", 1) for item in open(path).read().split() if "=" in item)
     if "calls" not in fields:
-        sys.exit(f"dintero-call-bench gave no result: see {path.rsplit('/', 1)[0]}/call-bench.log")
+        sys.exit(f"a call tool gave no result: see {path.rsplit('/', 1)[0]}/call-bench.log")
     for key in totals:
         totals[key] += int(fields[key])
 calls = max(1, totals["calls"])
 print(f"{name}\t{totals['calls'] / seconds:.1f}\t-\t-\t{totals['failed']}\t{round(totals['cpu_us'] / calls)}")
 PY
-    rm -f "$run"/call-bench-*.txt
     tail -1 "$results" | awk -F'\t' '{printf "  %-40s %10s calls/s   failed %-6s %6s us CPU/call\n", $1, $2, $5, $6}'
+}
+call_bench() {  # name processes threads seconds [VAR=value ...]
+    local name=$1 processes=$2 call_threads=$3 seconds=$4; shift 4
+    local outputs=() i pin cpus=()
+    # As many processes as workers: pinned as the supervisor pinned the workers (the CPUs its
+    # log names by slot, none when it pinned nothing).
+    if [ "$processes" = "$workers" ]; then
+        read -ra cpus <<< "$(sed -n 's/.*workers pinned to CPUs \([0-9, ]*\) by slot.*/\1/p' "$run/worker.log" | head -1 | tr -d ',')"
+    fi
+    # call_wrapper: a command the tool runs under (the HTTPS rows' private trust store).
+    for i in $(seq "$processes"); do
+        pin=()
+        [ "${#cpus[@]}" -gt 0 ] && pin=(taskset -c "${cpus[$(((i - 1) % ${#cpus[@]}))]}")
+        env DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" "$@" \
+            "${call_wrapper[@]}" "${pin[@]}" "${policy[@]}" "$bin/dintero-call-bench" "$call_threads" "$seconds" > "$run/call-bench-$i.txt" 2>> "$run/call-bench.log" &
+        outputs+=($!)
+    done
+    for i in "${outputs[@]}"; do
+        wait "$i" || { echo "dintero-call-bench failed: $(cat "$run/call-bench.log")" >&2; exit 1; }
+    done
+    record_calls "$name" "$seconds" "$run"/call-bench-*.txt
+    rm -f "$run"/call-bench-*.txt
 }
 call_wrapper=()
 call_bench "Dintero session call alone" "$workers" "$threads" "$duration"
@@ -286,14 +290,7 @@ php_calls() {  # name seconds base_url [ca_file]
     local name=$1 seconds=$2; shift 2
     php "$here/php/session-calls.php" "$seconds" "$@" > "$run/php-calls.txt" 2>> "$run/call-bench.log" \
         || { echo "php session-calls.php failed: $(cat "$run/call-bench.log")" >&2; exit 1; }
-    python3 - "$name" "$seconds" "$run/php-calls.txt" >> "$results" <<'PY'
-import sys
-name, seconds, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-fields = dict(item.split("=", 1) for item in open(path).read().split() if "=" in item)
-calls = max(1, int(fields["calls"]))
-print(f"{name}\t{int(fields['calls']) / seconds:.1f}\t-\t-\t{fields['failed']}\t{round(int(fields['cpu_us']) / calls)}")
-PY
-    tail -1 "$results" | awk -F'\t' '{printf "  %-40s %10s calls/s   failed %-6s %6s us CPU/call\n", $1, $2, $5, $6}'
+    record_calls "$name" "$seconds" "$run/php-calls.txt"
 }
 if [ "$php" = 1 ]; then
     call_bench "session call, 1 thread, HTTP: URLSession" 1 1 "$duration"

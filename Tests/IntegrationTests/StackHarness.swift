@@ -68,7 +68,7 @@ enum StackHarness {
     /// The child processes of `pid` (the supervisor's workers), whichever of its threads
     /// started them.
     static func children(of pid: Int32) -> [Int32] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let tasks = (try? ProcStatus.threads(of: pid)) ?? []
         return tasks.flatMap { task -> [Int32] in
             let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
             return text.split(separator: " ").compactMap { Int32($0) }

@@ -44,6 +44,16 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Environment(["U": "ftp://x"]).baseURL("U", default: "http://a") }
         #expect(try! Environment(["U": "https://shop.example/"]).baseURL("U", default: "http://a") == "https://shop.example")
     }
+
+    @Test func environmentChoosesAmongNamedValues() throws {
+        let policies = ["batch", "other"]
+        #expect(try Environment([:]).choice("P", of: policies, default: "batch") == "batch")
+        #expect(try Environment(["P": " Other "]).choice("P", of: policies, default: "batch") == "other")
+        let error = #expect(throws: ConfigurationError.self) { try Environment(["P": "fifo"]).choice("P", of: policies, default: "batch") }
+        #expect("\(error.map { "\($0)" } ?? "")".contains(#"P must be batch or other, got "fifo""#))
+        let levels = #expect(throws: ConfigurationError.self) { try Environment(["L": "chatty"]).choice("L", of: ["debug", "info", "error"], default: "info") }
+        #expect("\(levels.map { "\($0)" } ?? "")".contains("L must be debug, info or error"))
+    }
 }
 
 @Suite struct SHA256Tests {
