@@ -91,7 +91,7 @@ public struct ServiceConfiguration: Sendable {
                 operationsAfter: try environment.seconds("RECONCILE_OPERATIONS_AFTER_SECONDS", default: 30, in: 0.1...86_400),
                 paidEvery: try environment.seconds("RECONCILE_PAID_EVERY_SECONDS", default: 3_600, in: 0.1...(30 * 86_400))
             ),
-            walCheckpointInterval: try environment.seconds("WAL_CHECKPOINT_SECONDS", default: 0.2, in: 0.01...60),
+            walCheckpointInterval: try environment.seconds("WAL_CHECKPOINT_SECONDS", default: 0.05, in: 0.01...60),
             walRestartBytes: try environment.integer("WAL_RESTART_BYTES", default: 16 << 20, in: 0...(1 << 30)),
             walPauseBytes: try environment.integer("WAL_PAUSE_BYTES", default: 40 << 20, in: 0...(1 << 30))
         )
