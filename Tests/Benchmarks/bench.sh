@@ -17,7 +17,7 @@ threads=${THREADS:-16}  # the worker's default (README "Benchmarks" says why)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    # One 10-s grace period for all (the C responders finish their accept first), then SIGKILL.
+    # One 10-s grace period for all (the supervisors drain their workers first), then SIGKILL.
     local deadline=$((SECONDS + 10))
     for pid in "${pids[@]}"; do
         while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
