@@ -210,11 +210,16 @@ measure() {  # name url [wrk args...]
     p50=$(awk '$1 == "50%" {print $2}' <<< "$out"); p99=$(awk '$1 == "99%" {print $2}' <<< "$out")
     errors=$(awk '/Non-2xx/ {print $5}' <<< "$out")
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$cpu" >> "$results"
-    printf '  %-40s %10s req/s   p50 %-9s p99 %-9s non-2xx %-6s %6s us CPU/req\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$cpu"
+    printf '  %-48s %10s req/s   p50 %-9s p99 %-9s non-2xx %-6s %6s us CPU/req\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}" "$cpu"
 }
 echo "wrk -t2 -c$connections -d${duration}s on 127.0.0.1; workers=$workers threads=$threads (ceiling: $((workers * threads)) C threads)"
 measured_pids=$baseline_pid measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
 measured_pids=$baseline_pid measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
+# The machine's speed drifts by a fifth within a run: each section measures the ceiling again
+# right before it, and its rows' ratios are to that one (the table shows each against the first).
+ceiling_again() {  # section
+    measured_pids=$baseline_pid measure "C libfcgi hello (ceiling, $1)" "http://127.0.0.1:$baseline_port/orders"
+}
 measured_pids=$detached_pid measure "C libfcgi hello, closing at once (reference)" "http://127.0.0.1:$detached_port/orders"
 measure "GET /orders/{id}" "$service/orders/$order_id"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
@@ -339,6 +344,7 @@ slow_dintero 0
 
 echo "seeding 10,000 orders and payments..."
 seed 10000
+ceiling_again "10k rows"
 measure "GET /orders?limit=20 (10k rows)" "$service/orders?limit=20"
 if [ "$php" = 1 ]; then
     sqlite3 -cmd ".timeout 10000" "$run/php-orders.sqlite" > /dev/null <<SQL
@@ -355,6 +361,7 @@ fi
 measure "GET /payments?limit=100 (10k rows)" "$service/payments?limit=100"
 echo "seeding 1,000,000 orders and payments..."
 seed 1000000
+ceiling_again "1M rows"
 measure "GET /orders?limit=20 (1M rows)" "$service/orders?limit=20"
 measure "GET /payments?limit=100 (1M rows)" "$service/payments?limit=100"
 measure "GET /orders?status=AUTHORIZED (1M rows)" "$service/orders?status=AUTHORIZED&limit=20"
@@ -383,14 +390,17 @@ if [ "$postgres" = 1 ]; then
         # shellcheck disable=SC2046
         measured_pids="$(worker_pids) $(postgres_pids)" measure "pg: $name" "$pg_service$path" "$@"
     }
+    ceiling_again "PostgreSQL"
     pg_measure "GET /orders/{id}" "/orders/$pg_order_id"
     pg_measure "POST /orders (+ sandbox session)" "/orders" -s "$here/post_order.lua"
     echo "seeding 10,000 orders and payments..."
     seed_postgres 10000
+    ceiling_again "PostgreSQL, 10k rows"
     pg_measure "GET /orders?limit=20 (10k rows)" "/orders?limit=20"
     pg_measure "GET /payments?limit=100 (10k rows)" "/payments?limit=100"
     echo "seeding 1,000,000 orders and payments..."
     seed_postgres 1000000
+    ceiling_again "PostgreSQL, 1M rows"
     pg_measure "GET /orders?limit=20 (1M rows)" "/orders?limit=20"
     pg_measure "GET /payments?limit=100 (1M rows)" "/payments?limit=100"
     pg_measure "GET /orders?status=AUTHORIZED (1M rows)" "/orders?status=AUTHORIZED&limit=20"
@@ -431,12 +441,24 @@ echo
 python3 - "$results" "$peak_pss" "$wal_max" "$integrity" "$wal_rps" <<'PY'
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
-data = {r[0]: r for r in rows}
-ceiling = float(data["C libfcgi hello (ceiling)"][1])
+# Each row's ratio is to the ceiling measured last before it (its section's); the references
+# measured before the first ceiling are to the first.
+ceilings = [float(r[1]) for r in rows if r[0].startswith("C libfcgi hello (ceiling")]
+first_ceiling = ceiling = ceilings[0]
+ceiling_of = {}
+for r in rows:
+    if r[0].startswith("C libfcgi hello (ceiling"):
+        ceiling = float(r[1])
+    ceiling_of[r[0]] = ceiling
+def ratio(r):
+    """req/s as a share of the section's ceiling; a re-measured ceiling against the first."""
+    base = first_ceiling if r[0].startswith("C libfcgi hello (ceiling") else ceiling_of[r[0]]
+    return float(r[1]) / base
 def ms(text):
     unit = text.lstrip("0123456789.")
     value = float(text[: len(text) - len(unit)])
     return value * {"us": 0.001, "ms": 1, "s": 1000}.get(unit, 1)
+data = {r[0]: r for r in rows}
 sqlite = [r for r in rows if not r[0].startswith(("pg: ", "php: "))]
 php = {r[0][5:]: r for r in rows if r[0].startswith("php: ")}
 pg = {r[0][4:]: r for r in rows if r[0].startswith("pg: ")}
@@ -445,14 +467,17 @@ print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for name, rps, p50, p99, errors, cpu in sqlite:
     # Rows without latencies are dintero-call-bench's (calls/s and CPU per call), and the slow
     # Dintero scenario's rate is set by the 300 ms answers: neither compares to the ceiling.
-    ratio = "-" if p50 == "-" or "300 ms" in name else f"{float(rps) / ceiling:.2f}"
-    print(f"| {name} | {float(rps):,.0f} | {ratio} | {p50} | {p99} | {cpu} |")
+    share = "-" if p50 == "-" or "300 ms" in name else f"{ratio(data[name]):.2f}"
+    print(f"| {name} | {float(rps):,.0f} | {share} | {p50} | {p99} | {cpu} |")
 for label, table in (("SQLite", sqlite), ("PostgreSQL", list(pg.values()))):
     for kind in ("orders?limit=20", "payments?limit=100"):
         small = [r for r in table if kind in r[0] and "10k" in r[0]]
         large = [r for r in table if kind in r[0] and "1M" in r[0]]
         if small and large:
-            print(f"\n{label} GET /{kind}: p50 at 1M rows / p50 at 10k rows = {ms(large[0][2]) / ms(small[0][2]):.2f}")
+            # A slower phase of the machine lengthens p50 as it lowers the ceiling's rate.
+            steady = ms(large[0][2]) * ceiling_of[large[0][0]] / (ms(small[0][2]) * ceiling_of[small[0][0]])
+            print(f"\n{label} GET /{kind}: p50 at 1M rows / p50 at 10k rows = {ms(large[0][2]) / ms(small[0][2]):.2f}"
+                  f" ({steady:.2f} with each p50 scaled by its section's ceiling)")
 def side_by_side(others, title, header, row):
     """One row per SQLite scenario the other set also ran, under a Markdown header."""
     if not others:
@@ -464,9 +489,9 @@ def side_by_side(others, title, header, row):
         if name in others:
             print(row(name, rps, p50, cpu, others[name]))
 side_by_side(
-    pg, "SQLite and PostgreSQL side by side (same run, same C ceiling; PostgreSQL CPU includes the database's processes):",
+    pg, "SQLite and PostgreSQL side by side (same run, each against its section's C ceiling; PostgreSQL CPU includes the database's processes):",
     "| scenario | SQLite × ceiling | PostgreSQL × ceiling | SQLite p50 | PostgreSQL p50 | SQLite CPU µs/req | PostgreSQL CPU µs/req |",
-    lambda name, rps, p50, cpu, other: f"| {name} | {float(rps) / ceiling:.2f} | {float(other[1]) / ceiling:.2f} | {p50} | {other[2]} | {cpu} | {other[5]} |",
+    lambda name, rps, p50, cpu, other: f"| {name} | {ratio(data[name]):.2f} | {ratio(other):.2f} | {p50} | {other[2]} | {cpu} | {other[5]} |",
 )
 side_by_side(
     php, "The Swift workers and the php-fpm reference side by side (same run, same sandbox, same nginx set-up):",
