@@ -214,12 +214,13 @@ measure() {  # name url [wrk args...]
 }
 echo "wrk -t2 -c$connections -d${duration}s on 127.0.0.1; workers=$workers threads=$threads (ceiling: $((workers * threads)) C threads)"
 measured_pids=$baseline_pid measure "nginx static return (reference)" "http://127.0.0.1:$baseline_port/elsewhere"
-measured_pids=$baseline_pid measure "C libfcgi hello (ceiling)" "http://127.0.0.1:$baseline_port/orders"
-# The machine's speed drifts by a fifth within a run: each section measures the ceiling again
-# right before it, and its rows' ratios are to that one (the table shows each against the first).
-ceiling_again() {  # section
-    measured_pids=$baseline_pid measure "C libfcgi hello (ceiling, $1)" "http://127.0.0.1:$baseline_port/orders"
+# The machine's speed drifts by up to a third within a run: each section measures the ceiling
+# again right before it, and its rows' ratios are to that one (the table shows each against the
+# first).
+ceiling() {  # [section]
+    measured_pids=$baseline_pid measure "C libfcgi hello (ceiling${1:+, $1})" "http://127.0.0.1:$baseline_port/orders"
 }
+ceiling
 measured_pids=$detached_pid measure "C libfcgi hello, closing at once (reference)" "http://127.0.0.1:$detached_port/orders"
 measure "GET /orders/{id}" "$service/orders/$order_id"
 measure "POST /orders (+ sandbox session)" "$service/orders" -s "$here/post_order.lua"
@@ -344,7 +345,7 @@ slow_dintero 0
 
 echo "seeding 10,000 orders and payments..."
 seed 10000
-ceiling_again "10k rows"
+ceiling "10k rows"
 measure "GET /orders?limit=20 (10k rows)" "$service/orders?limit=20"
 if [ "$php" = 1 ]; then
     sqlite3 -cmd ".timeout 10000" "$run/php-orders.sqlite" > /dev/null <<SQL
@@ -361,7 +362,7 @@ fi
 measure "GET /payments?limit=100 (10k rows)" "$service/payments?limit=100"
 echo "seeding 1,000,000 orders and payments..."
 seed 1000000
-ceiling_again "1M rows"
+ceiling "1M rows"
 measure "GET /orders?limit=20 (1M rows)" "$service/orders?limit=20"
 measure "GET /payments?limit=100 (1M rows)" "$service/payments?limit=100"
 measure "GET /orders?status=AUTHORIZED (1M rows)" "$service/orders?status=AUTHORIZED&limit=20"
@@ -390,17 +391,17 @@ if [ "$postgres" = 1 ]; then
         # shellcheck disable=SC2046
         measured_pids="$(worker_pids) $(postgres_pids)" measure "pg: $name" "$pg_service$path" "$@"
     }
-    ceiling_again "PostgreSQL"
+    ceiling "PostgreSQL"
     pg_measure "GET /orders/{id}" "/orders/$pg_order_id"
     pg_measure "POST /orders (+ sandbox session)" "/orders" -s "$here/post_order.lua"
     echo "seeding 10,000 orders and payments..."
     seed_postgres 10000
-    ceiling_again "PostgreSQL, 10k rows"
+    ceiling "PostgreSQL, 10k rows"
     pg_measure "GET /orders?limit=20 (10k rows)" "/orders?limit=20"
     pg_measure "GET /payments?limit=100 (10k rows)" "/payments?limit=100"
     echo "seeding 1,000,000 orders and payments..."
     seed_postgres 1000000
-    ceiling_again "PostgreSQL, 1M rows"
+    ceiling "PostgreSQL, 1M rows"
     pg_measure "GET /orders?limit=20 (1M rows)" "/orders?limit=20"
     pg_measure "GET /payments?limit=100 (1M rows)" "/payments?limit=100"
     pg_measure "GET /orders?status=AUTHORIZED (1M rows)" "/orders?status=AUTHORIZED&limit=20"
@@ -443,16 +444,17 @@ import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 # Each row's ratio is to the ceiling measured last before it (its section's); the references
 # measured before the first ceiling are to the first.
-ceilings = [float(r[1]) for r in rows if r[0].startswith("C libfcgi hello (ceiling")]
-first_ceiling = ceiling = ceilings[0]
+def is_ceiling(name):
+    return name.startswith("C libfcgi hello (ceiling")
+first_ceiling = ceiling = next(float(r[1]) for r in rows if is_ceiling(r[0]))
 ceiling_of = {}
 for r in rows:
-    if r[0].startswith("C libfcgi hello (ceiling"):
+    if is_ceiling(r[0]):
         ceiling = float(r[1])
     ceiling_of[r[0]] = ceiling
 def ratio(r):
     """req/s as a share of the section's ceiling; a re-measured ceiling against the first."""
-    base = first_ceiling if r[0].startswith("C libfcgi hello (ceiling") else ceiling_of[r[0]]
+    base = first_ceiling if is_ceiling(r[0]) else ceiling_of[r[0]]
     return float(r[1]) / base
 def ms(text):
     unit = text.lstrip("0123456789.")
