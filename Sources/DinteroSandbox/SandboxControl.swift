@@ -39,6 +39,7 @@ struct SandboxControl {
         }
         // Make the next `count` calls of an endpoint (token, sessions, transactions) fail or
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
+        // "after_effect": true makes the call take effect first and loses its answer.
         router.on("POST", "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
             let endpoints = ["token", "sessions", "transactions", "provider", "capture", "refund", "void"]
@@ -49,7 +50,8 @@ struct SandboxControl {
                 status: Int(body["status"]?.integerValue ?? 0),
                 delayMilliseconds: Int(body["delay_ms"]?.integerValue ?? 0),
                 body: body["body"]?.stringValue ?? #"{"error":{"code":"injected","message":"injected fault"}}"#,
-                remaining: Int(body["count"]?.integerValue ?? 1)
+                remaining: Int(body["count"]?.integerValue ?? 1),
+                afterEffect: body["after_effect"] == .bool(true)
             ), for: endpoint)
             return .json(.object([("ok", .bool(true))]))
         }

@@ -115,6 +115,9 @@ final class SandboxState: Sendable {
         var delayMilliseconds: Int
         var body: String
         var remaining: Int
+        /// The call takes effect before the fault answers: Dintero did the work and its
+        /// answer was lost on the way back.
+        var afterEffect = false
     }
 
     struct Counters {
@@ -270,11 +273,13 @@ final class SandboxState: Sendable {
     }
 
     /// Answers with the injected fault for `endpoint` when one is pending (after its delay; a
-    /// fault with status 0 only delays), otherwise with `body`.
+    /// fault with status 0 only delays; an after-effect fault runs `body` first and drops its
+    /// answer), otherwise with `body`.
     func respond(faultsFor endpoint: String, _ body: () throws -> HTTPResponse) rethrows -> HTTPResponse {
         guard let fault = takeFault(for: endpoint) else { return try body() }
         if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
         guard fault.status > 0 else { return try body() }
+        if fault.afterEffect { _ = try body() }
         return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
     }
 

@@ -125,6 +125,28 @@ extension IntegrationSuite {
             }
         }
 
+        /// The cancel's answer is lost (Dintero cancelled the session, the service saw a 5xx):
+        /// 503, and the retry finds the session cancelled and completes the cancel.
+        @Test func aCancelRetriedAfterALostAnswerCompletes() throws {
+            try StackHarness.withStack { _, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                try shop.injectFault(#"{"endpoint":"sessions","status":504,"after_effect":true,"count":1}"#)
+                let first = try Self.post(shop, "/orders/\(id)/cancel")
+                #expect(first.status == 503, "\(first.text)")
+                #expect(first.header("Retry-After") != nil)
+                #expect(try shop.status(id) == "PENDING")
+                let retry = try Self.post(shop, "/orders/\(id)/cancel")
+                #expect(retry.status == 200, "\(retry.text)")
+                #expect(retry.json["status"]?.stringValue == "CANCELLED")
+                #expect(try shop.status(id) == "CANCELLED")
+                // Once cancelled, a further cancel names the real status.
+                let again = try Self.post(shop, "/orders/\(id)/cancel")
+                #expect(again.status == 409)
+                #expect(again.json["detail"]?.stringValue?.contains("this one is CANCELLED") == true, "\(again.text)")
+            }
+        }
+
         /// The capture's answer is lost (Dintero slower than our timeout, but it did capture).
         /// The retry with the same key reads the transaction's events and finds the capture:
         /// one capture in Dintero, the order CAPTURED.

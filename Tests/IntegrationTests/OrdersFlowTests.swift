@@ -84,7 +84,20 @@ extension IntegrationSuite {
                     #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "SEK", "status": "AUTHORIZED"}"#
                 ).json["id"]?.stringValue
 
-                for forged in [otherTransaction, try #require(wrongAmount), try #require(wrongCurrency), "T12345678.doesNotExist"] {
+                // Everything right but the session: none (made in Dintero's back office, or by
+                // another integration on the account), or another one.
+                let noSession = try shop.http.postJSON(
+                    "\(shop.sandbox)/__sandbox/transactions",
+                    #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "NOK", "status": "AUTHORIZED"}"#
+                ).json["id"]?.stringValue
+                let otherSession = try shop.http.postJSON(
+                    "\(shop.sandbox)/__sandbox/transactions",
+                    #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "NOK", "status": "AUTHORIZED", "session_id": "P00000000.other"}"#
+                ).json["id"]?.stringValue
+
+                let forgeries = [otherTransaction, try #require(wrongAmount), try #require(wrongCurrency), try #require(noSession),
+                                 try #require(otherSession), "T12345678.doesNotExist"]
+                for forged in forgeries {
                     let query = FormEncoding.encode([("transaction_id", forged), ("merchant_reference", id)])
                     let response = try shop.http.get("\(stack.baseURL)/orders/\(id)/redirect?\(query)")
                     #expect(response.status == 422, "\(forged)")

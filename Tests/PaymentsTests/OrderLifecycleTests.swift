@@ -30,6 +30,26 @@ import TestSupport
         return try #require(outcome?.order)
     }
 
+    /// A transaction proves payment of an order only through the order's own session.
+    @Test func onlyATransactionOnTheOrdersSessionMatches() throws {
+        let order = try service.create(CreateOrderInput(amount: 10_000, currency: "NOK", receipt: nil))
+        let session = try #require(order.sessionID)
+        func transaction(session: String?) -> DinteroTransaction {
+            DinteroTransaction(id: "T1.x", status: "AUTHORIZED", amount: 10_000, currency: "NOK", merchantReference: order.id, sessionID: session)
+        }
+        #expect(OrderService.mismatch(transaction(session: session), order) == nil)
+        #expect(OrderService.mismatch(transaction(session: nil), order)?.contains("session none") == true)
+        #expect(OrderService.mismatch(transaction(session: "other"), order)?.contains("session other") == true)
+        var withoutSession = order
+        withoutSession.sessionID = nil
+        #expect(OrderService.mismatch(transaction(session: session), withoutSession) != nil)
+
+        gateway.transactions["T1.x"] = transaction(session: nil)
+        let outcome = try service.verifyReturn(orderID: order.id, claim: .init(transactionID: "T1.x", error: nil), source: .callback)
+        #expect(outcome == .unverified(order))
+        #expect(try store.order(id: order.id)?.status == .pending)
+    }
+
     @Test func anOlderSnapshotNeverLowersTheTotals() throws {
         var order = try authorizedOrder()
         order.status = .partiallyRefunded

@@ -87,6 +87,12 @@ extension OrdersController {
             )
             problem.headers.append("Retry-After", String(retryAfter(error)))
             return problem
+        case .cancelRefused(let order, let error):
+            return Problem(
+                status: .conflict, title: "Refused by Dintero",
+                detail: "Dintero refused to cancel the payment session: \(error.summary). The order is still PENDING.",
+                extensions: [("rule", .string("dintero")), ("order", order.json(includeLinks: false))]
+            )
         case .unavailable(let order, let error):
             var problem = Problem(
                 status: .serviceUnavailable, title: "Payment provider unavailable",

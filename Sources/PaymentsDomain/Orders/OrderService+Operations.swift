@@ -28,6 +28,9 @@ extension OrderService {
         case outcomeUnknown(Order, OrderOperation, DinteroError)
         /// Dintero could not be asked; nothing changed.
         case unavailable(Order, DinteroError)
+        /// Dintero refused to cancel a session that is neither paid nor cancelled; the order
+        /// stays `PENDING`.
+        case cancelRefused(Order, DinteroError)
     }
 
     /// How long an operation whose answer was lost may stay unknown before, with no trace in
@@ -99,21 +102,33 @@ extension OrderService {
         guard order.status == .pending, let sessionID = order.sessionID else {
             throw OperationFailure.refused(order, .cancelOnlyPending(status: order.status))
         }
+        var detail = "session \(sessionID) cancelled by the merchant"
         do {
             _ = try gateway.cancelSession(id: sessionID)
         } catch where error.isRejection {
-            // Refused: most likely paid meanwhile. Whatever the session says now decides.
-            if let session = try? gateway.session(id: sessionID), let transactionID = session.transactionID {
+            // Refused: cancelled already (a retry after an answer that was lost) or paid
+            // meanwhile. Dintero's record of the session decides which.
+            let session: DinteroSession?
+            do {
+                session = try gateway.session(id: sessionID)
+            } catch {
+                throw OperationFailure.unavailable(order, error)
+            }
+            if let transactionID = session?.transactionID {
                 _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
             }
-            let now = try store.order(id: orderID) ?? order
-            throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status == .pending ? .authorized : now.status))
+            guard let session, session.transactionID == nil, session.isCancelled else {
+                let now = try store.order(id: orderID) ?? order
+                if now.status == .pending { throw OperationFailure.cancelRefused(now, error) }
+                throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status))
+            }
+            detail = "session \(sessionID) found cancelled when the merchant's cancel was retried"
         } catch {
             throw OperationFailure.unavailable(order, error)
         }
         let result = try store.transition(OrderStatusChange(
             orderID: orderID, status: .cancelled, verified: false, source: "cancel",
-            detail: "session \(sessionID) cancelled by the merchant", at: clock.now().epochMilliseconds
+            detail: detail, at: clock.now().epochMilliseconds
         ))
         return result.order ?? order
     }
