@@ -72,7 +72,7 @@ public struct ServiceConfiguration: Sendable {
             dintero: dintero,
             maxBodyBytes: try environment.integer("MAX_BODY_BYTES", default: 16 * 1024, in: 1024...(1024 * 1024)),
             payments: try PaymentsConfiguration.from(environment, publicBaseURL: publicBaseURL),
-            apiKeys: APIKeys(list: try environment.secret("PAYMENTS_API_KEY")),
+            apiKeys: try Self.apiKeys(environment, usesSandbox: DinteroConfiguration.usesSandbox(environment)),
             branding: ShopBranding(
                 merchantName: environment.string("MERCHANT_NAME"),
                 shopURL: try environment.string("SHOP_URL").map { _ in try environment.baseURL("SHOP_URL", default: "") }
@@ -97,6 +97,24 @@ public struct ServiceConfiguration: Sendable {
         )
     }
 
+    /// The value of `PAYMENTS_API_KEY` that runs the merchant endpoints open on purpose
+    /// with real Dintero credentials.
+    public static let openOptIn = "none-i-understand"
+
+    /// The merchant keys. Open endpoints are the default only against the local sandbox: with
+    /// real Dintero credentials and no key, start-up stops unless the operator opted in.
+    static func apiKeys(_ environment: Environment, usesSandbox: Bool) throws -> APIKeys {
+        let list = try environment.secret("PAYMENTS_API_KEY")
+        if list == Self.openOptIn { return APIKeys([]) }
+        let keys = APIKeys(list: list)
+        guard keys.isEmpty, !usesSandbox else { return keys }
+        throw ConfigurationError(
+            "PAYMENTS_API_KEY (or PAYMENTS_API_KEY_FILE) must be set when Dintero credentials are configured: "
+                + "without it anyone who reaches the service can create, list and operate on orders. "
+                + "Set PAYMENTS_API_KEY=\(Self.openOptIn) to run the merchant endpoints open on purpose."
+        )
+    }
+
     /// The order flows on one thread's store.
     public func orderService(store: OrderStore, gateway: PaymentGateway, clock: WallClock, log: Logger) -> OrderService {
         OrderService(
@@ -105,9 +123,13 @@ public struct ServiceConfiguration: Sendable {
         )
     }
 
-    /// Says at start-up that the merchant endpoints are open when no API key is configured
-    /// (the supervisor, or a worker started alone, says it once).
-    public func warnWhenOpen(_ log: Logger) {
+    /// Says at start-up that the merchant endpoints are open when no API key is configured,
+    /// and which secret files group or others can read (the supervisor, or a worker started
+    /// alone, says it once).
+    public func logSecurityWarnings(_ log: Logger, environment: Environment = Environment()) {
+        for (name, path) in environment.looselyProtectedSecretFiles() {
+            log.warning("\(name) names \(path), which other users can read: make it readable by the service's user only (chmod 600)")
+        }
         guard apiKeys.isEmpty else { return }
         log.warning("PAYMENTS_API_KEY is not set: the merchant endpoints of /orders and /payments (create, list, show) are open to anyone who can reach them")
     }

@@ -16,7 +16,7 @@ enum Worker {
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
             try configuration.storage.migrate()
-            configuration.warnWhenOpen(log)
+            configuration.logSecurityWarnings(log)
         } else {
             try configuration.storage.checkSchema()
         }

@@ -30,6 +30,17 @@ public struct Environment: Sendable {
         }
     }
 
+    /// The `*_FILE` settings whose file group or others may read (mode bits 077), as ssh
+    /// checks its keys: a secret there is readable by more than the service's user.
+    public func looselyProtectedSecretFiles() -> [(name: String, path: String)] {
+        values.keys.sorted().compactMap { name in
+            guard name.hasSuffix("_FILE"), let path = string(name),
+                  let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                  let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 else { return nil }
+            return (name, path)
+        }
+    }
+
     /// An integer setting within `range`, or `fallback` when unset.
     public func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
         guard let text = string(name) else { return fallback }

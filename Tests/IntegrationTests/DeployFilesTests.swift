@@ -6,6 +6,22 @@ extension IntegrationSuite {
     @Suite struct DeployFilesTests {
         static let analyzer = "/usr/bin/systemd-analyze"
 
+        /// The deploy steps (README, the unit's comments) install settings and secrets under
+        /// /etc/payments readable by their owner only: nginx's group never reads a key.
+        @Test func secretsAreInstalledReadableByTheirOwnerOnly() throws {
+            for file in ["README.md", "nginx/payments-worker.service"] {
+                // Commands wrap across lines (and comment markers) in both files.
+                let text = try String(contentsOfFile: "\(StackHarness.repositoryRoot)/\(file)", encoding: .utf8)
+                    .replacing(/\n[#\s]*/, with: " ")
+                let installs = text.matches(of: /install (?:(?!install)[^`])*?\/etc\/payments\/[a-z.-]+/).map { String($0.output) }
+                #expect(installs.count >= 2, "\(file): \(installs)")
+                for install in installs {
+                    #expect(install.contains("-m 600"), "\(file): \(install)")
+                    #expect(!install.contains("www-data"), "\(file): \(install)")
+                }
+            }
+        }
+
         /// `systemd-analyze verify` on nginx/payments-worker.service, with ExecStart pointed at
         /// the binary just built (the unit names /opt/payments/bin, where the deploy steps put it).
         @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: analyzer), "systemd-analyze is not installed"))

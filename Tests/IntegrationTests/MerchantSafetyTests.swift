@@ -43,6 +43,52 @@ extension IntegrationSuite {
             }
         }
 
+        /// Every body and query is strict on both APIs: a cancel takes no fields (as a void),
+        /// a malformed percent escape is a 400, and /payments refuses unknown fields as /orders
+        /// does, each naming the field in that API's error shape.
+        @Test func strictBodiesAndQueriesOnBothAPIs() throws {
+            try StackHarness.withStack { stack, shop in
+                let id = try #require(try shop.createOrder()["id"]?.stringValue)
+                let cancels: [(body: String, type: String, status: Int, field: String)] = [
+                    (#"{"amount":"#, "application/json", 400, "body"),
+                    ("cancel please", "text/plain", 415, "body"),
+                    (#"{"reason":"x"}"#, "application/json", 400, "reason"),
+                ]
+                for item in cancels {
+                    let response = try shop.http.postJSON("/orders/\(id)/cancel", item.body, contentType: item.type)
+                    #expect(response.status == item.status, "\(item.body)")
+                    #expect(response.json["field"]?.stringValue == item.field, "\(item.body): \(response.text)")
+                }
+                #expect(try shop.status(id) == "PENDING")
+                #expect(try shop.http.postJSON("/orders/\(id)/cancel", "{}").json["status"]?.stringValue == "CANCELLED")
+
+                // Raw requests: an HTTP client library would re-encode the malformed escapes.
+                for query in ["receipt=%zz", "receipt=%", "receipt=ab%4", "receipt=%+1", "status=%zz"] {
+                    for path in ["/orders", "/payments"] {
+                        let raw = "GET \(path)?\(query) HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                        let response = try EdgeTests.raw(Array(raw.utf8), port: stack.configuration.port)
+                        #expect(response.status.hasPrefix("HTTP/1.1 400"), "\(path)?\(query): \(response.status)")
+                        let field = try? JSONValue.parse(response.body)["field"]?.stringValue
+                        #expect(field == String(query.prefix { $0 != "=" }), "\(path)?\(query): \(response.body)")
+                    }
+                }
+                #expect(try shop.http.get("/orders?receipt=a%20b").status == 200)
+
+                let unknownPayment = try shop.http.postJSON("/payments", #"{"reference":"R","amount":"100","returnUrl":"https://shop.example/r","state":"OK"}"#)
+                #expect(unknownPayment.status == 400)
+                #expect(unknownPayment.json["message"]?.stringValue?.contains("state") == true, "\(unknownPayment.text)")
+                let payment = try shop.http.postJSON("/payments", #"{"reference":"R","amount":"100","returnUrl":"https://shop.example/r"}"#)
+                let txid = try #require(payment.json["transactionId"]?.stringValue)
+                let card = try shop.http.postJSON("/payments/\(txid)/card", #"{"cardno":"4242424242424242","cvc":"123","enddate":"12/30","amount":"1"}"#)
+                #expect(card.status == 400)
+                #expect(card.json["message"]?.stringValue?.contains("amount") == true, "\(card.text)")
+                let form = try shop.http.postForm("/payments/\(txid)/card", [("cardno", "4242424242424242"), ("cvc", "123"), ("enddate", "12/30"), ("state", "OK")])
+                #expect(form.status == 400)
+                // Nothing was charged by the refused submissions.
+                #expect(try stack.database().rows("SELECT state FROM payments WHERE transaction_id = $1", [txid]) == [["init"]])
+            }
+        }
+
         /// Reproducer 2: `error=cancelled` for a PENDING order whose session is still open
         /// changes nothing; after the shopper really cancels on the hosted page, it does.
         @Test func cancelsAreVerifiedWithTheSession() throws {

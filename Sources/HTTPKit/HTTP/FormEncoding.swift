@@ -16,20 +16,43 @@ public enum FormEncoding {
         decode(String(decoding: body, as: UTF8.self))
     }
 
-    /// The name of the first pair whose name or value does not percent-decode to valid UTF-8
-    /// (overlong forms, encoded surrogates, `%FF`), or nil when all do. Such input is refused
-    /// with a 400 naming the field, never stored with U+FFFD in it.
+    /// The name of the first pair whose name or value has a malformed escape (`%zz`, a lone
+    /// `%`) or does not percent-decode to valid UTF-8 (overlong forms, encoded surrogates,
+    /// `%FF`), or nil when all are well formed. Such input is refused with a 400 naming the
+    /// field, never stored with U+FFFD or a literal `%zz` in it.
     public static func firstInvalidField(_ text: String) -> String? {
         // `text` is valid UTF-8 already: only a percent escape can decode to something else.
         guard text.utf8.contains(UInt8(ascii: "%")) else { return nil }
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(decoding: percentDecodedBytes(String(parts[0]), plusIsSpace: true), as: UTF8.self)
-            for part in parts where String(validating: percentDecodedBytes(String(part), plusIsSpace: true), as: UTF8.self) == nil {
+            for part in parts where hasMalformedEscape(part.utf8)
+            || String(validating: percentDecodedBytes(String(part), plusIsSpace: true), as: UTF8.self) == nil {
                 return name
             }
         }
         return nil
+    }
+
+    /// True when a `%` is not followed by two hexadecimal digits.
+    private static func hasMalformedEscape(_ bytes: Substring.UTF8View) -> Bool {
+        var index = bytes.startIndex
+        while let percent = bytes[index...].firstIndex(of: UInt8(ascii: "%")) {
+            let digits = bytes[bytes.index(after: percent)...].prefix(2)
+            guard digits.count == 2, digits.allSatisfy({ hexValue($0) != nil }) else { return true }
+            index = bytes.index(percent, offsetBy: 3)
+        }
+        return false
+    }
+
+    /// The value of one ASCII hexadecimal digit.
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     /// The name of the first invalid field of a form body (see ``firstInvalidField(_:)``);
@@ -59,8 +82,8 @@ public enum FormEncoding {
             if byte == UInt8(ascii: "+"), plusIsSpace {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                      let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                bytes.append(value)
+                      let high = hexValue(iterator[iterator.startIndex]), let low = hexValue(iterator[iterator.startIndex + 1]) {
+                bytes.append(high << 4 | low)
                 iterator = iterator.dropFirst(2)
             } else {
                 bytes.append(byte)

@@ -30,4 +30,22 @@ public enum JSONBody {
         }
         return members
     }
+
+    /// The members of a JSON object body that may hold only `allowed` fields; an unknown field
+    /// is a 400 naming it, never silently ignored.
+    public static func object(_ request: HTTPRequest, allowing allowed: [String]) throws(Problem) -> [(String, JSONValue)] {
+        let members = try object(request)
+        if let unknown = members.first(where: { !allowed.contains($0.0) }) {
+            throw .unknownField(unknown.0, allowed: allowed)
+        }
+        return members
+    }
+}
+
+extension Problem {
+    /// 400 for a body field the endpoint does not take, listing those it does.
+    public static func unknownField(_ name: String, allowed: [String]) -> Problem {
+        let list = allowed.count > 1 ? allowed.dropLast().joined(separator: ", ") + " and " + allowed.last! : allowed.first ?? ""
+        return .invalidField(name, "Unknown field \"\(name)\"; " + (allowed.isEmpty ? "this request takes no fields." : "allowed fields are \(list)."))
+    }
 }

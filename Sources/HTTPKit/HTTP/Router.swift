@@ -101,7 +101,7 @@ public struct Router: HTTPResponder {
             return renderer(for: path).render(Problem.notFound("No resource at \(request.path)."), for: request)
         }
         if let field = FormEncoding.firstInvalidField(request.query) {
-            return renderer(for: path).render(Problem.invalidField(field, "Query parameter \(field) is not valid UTF-8."), for: request)
+            return renderer(for: path).render(Problem.invalidField(field, "Query parameter \(field) has a malformed percent escape or is not valid UTF-8."), for: request)
         }
         var allowed: [String] = []
         for group in groups {

@@ -4,11 +4,7 @@ import PaymentsDomain
 extension CreateOrderInput {
     /// Validates a request; throws a ``Problem`` naming the field at fault.
     static func decode(_ request: HTTPRequest, rules: Rules) throws(Problem) -> CreateOrderInput {
-        let object = try JSONBody.object(request)
-        let allowed: Set<String> = ["amount", "currency", "receipt"]
-        if let unknown = object.first(where: { !allowed.contains($0.0) }) {
-            throw .invalidField(unknown.0, "Unknown field \"\(unknown.0)\"; allowed fields are amount, currency and receipt.")
-        }
+        let object = try JSONBody.object(request, allowing: ["amount", "currency", "receipt"])
         let fields = Dictionary(object, uniquingKeysWith: { first, _ in first })
 
         guard let amountValue = fields["amount"], amountValue != .null else {

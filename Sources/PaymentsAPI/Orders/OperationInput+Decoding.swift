@@ -8,17 +8,19 @@ struct OperationInput {
     var reason: String?
 
     static func decode(_ request: HTTPRequest, kind: OperationRequest.Kind) throws(Problem) -> OperationInput {
-        guard !request.body.isEmpty || request.bodyExceedsLimit else { return OperationInput() }
-        let object = try JSONBody.object(request)
-        let allowed: Set<String> = switch kind {
+        let allowed: [String] = switch kind {
         case .capture: ["amount", "items"]
         case .refund: ["amount", "reason"]
         case .void: []
         }
-        if let unknown = object.first(where: { !allowed.contains($0.0) }) {
-            let names = allowed.sorted().joined(separator: ", ")
-            throw .invalidField(unknown.0, "Unknown field \"\(unknown.0)\"; \(allowed.isEmpty ? "a void takes no fields" : "allowed fields are \(names)").")
-        }
+        return try decode(request, allowed: allowed)
+    }
+
+    /// The body of an operation that takes `allowed` fields: none at all, or a JSON object
+    /// of only those (a cancel, like a void, takes none).
+    static func decode(_ request: HTTPRequest, allowed: [String]) throws(Problem) -> OperationInput {
+        guard !request.body.isEmpty || request.bodyExceedsLimit else { return OperationInput() }
+        let object = try JSONBody.object(request, allowing: allowed)
         let fields = Dictionary(object, uniquingKeysWith: { first, _ in first })
         var input = OperationInput()
         if let value = fields["amount"], value != .null {

@@ -12,6 +12,7 @@ extension OrdersController {
         }
         group.on("POST", ":id/cancel") { request, parameters in
             _ = try keys.authenticate(request)
+            _ = try OperationInput.decode(request, allowed: [])
             return try cancel(orderID: try parameters.require("id"))
         }
         group.on("GET", ":id/events") { request, parameters in

@@ -5,7 +5,7 @@ import ServiceSupport
 extension CreatePaymentInput {
     /// Validates the body; throws a ``Problem`` naming the field.
     static func decode(_ request: HTTPRequest) throws(Problem) -> CreatePaymentInput {
-        let fields = Dictionary(try JSONBody.object(request), uniquingKeysWith: { first, _ in first })
+        let fields = Dictionary(try JSONBody.object(request, allowing: ["reference", "amount", "returnUrl"]), uniquingKeysWith: { first, _ in first })
         func string(_ name: String) throws(Problem) -> String {
             guard let value = fields[name], value != .null else { throw .invalidField(name, "\(name) is required.") }
             guard let text = value.stringValue else { throw .invalidField(name, "\(name) must be a string, got \(value.typeName).") }

@@ -14,17 +14,24 @@ extension PaymentsController {
         )
     }
 
+    /// What a card submission carries, as form fields or JSON members.
+    static let cardFields = ["cardno", "cvc", "enddate"]
+
     private func processCard(_ request: HTTPRequest, transactionID: String) throws -> HTTPResponse {
         let isForm = request.mediaType == "application/x-www-form-urlencoded"
         let fields: [String: String]
         if isForm {
             if let field = FormEncoding.firstInvalidField(request.body) {
-                throw Problem.invalidField(field, "\(field) is not valid UTF-8.")
+                throw Problem.invalidField(field, "\(field) has a malformed percent escape or is not valid UTF-8.")
             }
-            fields = Dictionary(FormEncoding.decode(request.body).map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+            let pairs = FormEncoding.decode(request.body)
+            if let unknown = pairs.first(where: { !Self.cardFields.contains($0.name) }) {
+                throw Problem.unknownField(unknown.name, allowed: Self.cardFields)
+            }
+            fields = Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
         } else {
             // Wrong types count as invalid card details, not as a malformed request.
-            fields = (try JSONBody.object(request)).reduce(into: [:]) { result, member in
+            fields = (try JSONBody.object(request, allowing: Self.cardFields)).reduce(into: [:]) { result, member in
                 if let text = member.1.stringValue { result[member.0] = text }
             }
         }

@@ -1,0 +1,40 @@
+import Foundation
+import PaymentsApp
+import ServiceSupport
+import Testing
+
+/// Start-up fails closed: merchant endpoints are open only against the local sandbox or by an
+/// explicit opt-in, and secret files readable by others are named.
+@Suite struct SecuritySettingsTests {
+    static let realDintero = ["DINTERO_CLIENT_ID": "client", "DINTERO_CLIENT_SECRET": "secret", "DINTERO_ACCOUNT_ID": "P00000001"]
+
+    @Test func realCredentialsWithoutAKeyRefuseToStart() throws {
+        let error = #expect(throws: ConfigurationError.self) { try ServiceConfiguration.from(Environment(Self.realDintero)) }
+        #expect(error?.description.contains("PAYMENTS_API_KEY") == true)
+        #expect(error?.description.contains("none-i-understand") == true)
+
+        var optedIn = Self.realDintero
+        optedIn["PAYMENTS_API_KEY"] = ServiceConfiguration.openOptIn
+        #expect(try ServiceConfiguration.from(Environment(optedIn)).apiKeys.isEmpty)
+        var keyed = Self.realDintero
+        keyed["PAYMENTS_API_KEY"] = "k-0123456789"
+        #expect(try !ServiceConfiguration.from(Environment(keyed)).apiKeys.isEmpty)
+        // The local sandbox keeps the open default.
+        #expect(try ServiceConfiguration.from(Environment([:])).apiKeys.isEmpty)
+    }
+
+    @Test func secretFilesReadableByOthersAreNamed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let strict = directory.appendingPathComponent("strict").path, loose = directory.appendingPathComponent("loose").path
+        for (path, mode) in [(strict, 0o600), (loose, 0o640)] {
+            try "k-0123456789".write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        }
+        let environment = Environment(["PAYMENTS_API_KEY_FILE": loose, "DINTERO_CLIENT_SECRET_FILE": strict, "ORDERS_DB": loose])
+        let named = environment.looselyProtectedSecretFiles()
+        #expect(named.map(\.name) == ["PAYMENTS_API_KEY_FILE"])
+        #expect(named.map(\.path) == [loose])
+    }
+}
