@@ -8,9 +8,10 @@ SHELL := /bin/bash
 # SQLite, curl and APCu modules (the PHP reference) and openssl (a throwaway TLS certificate)
 # for `make bench`.
 DEB_PACKAGES := nginx libfcgi-dev libsqlite3-dev libpq-dev libjemalloc-dev sqlite3 curl ca-certificates python3 python3-venv
-# `make test` only: the browser the shopper-page tests drive, a font for its pages, and the
+# `make test` only: the browser the shopper-page tests drive, a font for its pages, nginx's stream
+# module and openssl for the production config's tests (payments.stream, a throwaway certificate), and the
 # PostgreSQL server for the throwaway cluster the suites also run against.
-TEST_PACKAGES := chromium fonts-dejavu-core postgresql
+TEST_PACKAGES := chromium fonts-dejavu-core postgresql libnginx-mod-stream openssl
 BENCH_PACKAGES := wrk apache2-utils gcc postgresql php-fpm php-sqlite3 php-curl php-apcu openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift

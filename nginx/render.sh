@@ -15,7 +15,8 @@ access_log=${ACCESS_LOG:-$NGINX_PREFIX/nginx-access.log}
 [ "$access_log" = off ] || access_log="$access_log payments"
 mkdir -p "$NGINX_PREFIX/tmp"
 # Relative includes resolve against the rendered file's directory, as in /etc/nginx.
-cp "$here/payments.locations" "$here/payments.fastcgi" "$here/payments.errors" "$here/payments.internal" "$here/sandbox.fastcgi" "$NGINX_PREFIX/"
+cp "$here/payments.locations" "$here/payments.fastcgi" "$here/payments.errors" "$here/payments.internal" "$here/payments.maps" \
+   "$here/payments.headers" "$here/sandbox.fastcgi" "$NGINX_PREFIX/"
 sandbox=""
 if [ -n "${SANDBOX_PORT:-}" ] && [ -n "${SANDBOX_SOCKET:-}" ]; then
     sandbox=$(sed -e "s|@SANDBOX_SOCKET@|$SANDBOX_SOCKET|g" -e "s|@SANDBOX_PORT@|$SANDBOX_PORT|g" \

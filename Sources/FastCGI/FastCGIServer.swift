@@ -228,7 +228,7 @@ public final class FastCGIServer: Sendable {
             bytes.append(contentsOf: Self.lineEnd)
         }
         bytes.append(contentsOf: "Content-Length: ".utf8)
-        bytes.append(contentsOf: String(response.body.count).utf8)
+        bytes.append(contentsOf: String(response.contentLength ?? response.body.count).utf8)
         bytes.append(contentsOf: Self.lineEnd)
         bytes.append(contentsOf: Self.lineEnd)
         bytes.append(contentsOf: response.body)

@@ -49,7 +49,7 @@ enum ListParameters {
     /// An amount bound: digits only, at most 12 of them.
     static func amount(_ name: String, _ text: String, unit: String) throws(Problem) -> Int64 {
         guard CardDetails.isDigits(text), text.count <= 12, let amount = Int64(text) else {
-            throw .invalidField(name, "\(name) must be \(unit) as digits.")
+            throw .invalidField(name, "\(name) must be \(unit) as digits, at most 12 of them.")
         }
         return amount
     }

@@ -72,7 +72,7 @@ extension IntegrationSuite {
 
                 let wrongMethod = try client.send("DELETE", "/payments", body: nil, headers: [:])
                 #expect(wrongMethod.status == 405)
-                #expect(wrongMethod.header("Allow") == "POST, GET")
+                #expect(wrongMethod.header("Allow") == "POST, GET, HEAD")
                 #expect(wrongMethod.json["message"]?.stringValue?.contains("DELETE") == true)
 
                 let orderMissing = try client.get("/orders/x/nothing-here")

@@ -37,7 +37,7 @@ import TestSupport
         #expect(String(decoding: notFound.body, as: UTF8.self) == #"{"shout":"NOT FOUND"}"#)
         let wrongMethod = router.respond(to: HTTPRequest(method: "PUT", path: "/loud/1"))
         #expect(wrongMethod.status == 405)
-        #expect(wrongMethod.header("Allow") == "GET, POST")
+        #expect(wrongMethod.header("Allow") == "GET, HEAD, POST")
         #expect(String(decoding: wrongMethod.body, as: UTF8.self) == #"{"shout":"METHOD NOT ALLOWED"}"#)
         let outside = router.respond(to: HTTPRequest(method: "GET", path: "/elsewhere"))
         #expect(outside.header("Content-Type") == "application/problem+json")

@@ -8,6 +8,8 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// The route pattern that answered (`/orders/:id`), for logs and metrics; not sent.
     public var route: String?
+    /// The `Content-Length` to send when it is not the body's: the `GET`'s length for a `HEAD`.
+    public var contentLength: Int?
 
     /// Creates a response.
     public init(status: HTTPStatus, headers: HTTPFields = [:], body: [UInt8] = []) {

@@ -93,8 +93,22 @@ public struct Router: HTTPResponder {
         groups.append(group)
     }
 
-    /// Routes a request and turns thrown errors into responses.
+    /// Routes a request and turns thrown errors into responses. A `HEAD` is answered as its
+    /// `GET` without the body, with the `Content-Length` the `GET` would send.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let response = answer(request)
+        guard request.method == "HEAD" else { return response }
+        return Self.head(response)
+    }
+
+    private static func head(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        response.contentLength = response.body.count
+        response.body = []
+        return response
+    }
+
+    private func answer(_ request: HTTPRequest) -> HTTPResponse {
         let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
         // `/orders//` or `/orders/` is not `/orders`: an empty segment matches no route.
         if Self.hasEmptySegment(request.path) {
@@ -107,14 +121,14 @@ public struct Router: HTTPResponder {
         for group in groups {
             for route in group.routes {
                 guard let parameters = Self.match(route.segments, path) else { continue }
-                guard route.method == request.method || (route.method == "GET" && request.method == "HEAD") else {
+                guard Self.matches(route, request.method) else {
                     allowed.append(route.method)
+                    if route.method == "GET" { allowed.append("HEAD") }
                     continue
                 }
                 var response: HTTPResponse
                 do {
                     response = try route.handler(request, parameters)
-                    if request.method == "HEAD" { response.body = [] }
                 } catch let problem as Problem {
                     response = group.errors.render(problem, for: request)
                 } catch {
@@ -144,6 +158,10 @@ public struct Router: HTTPResponder {
             return response
         }
         return errors.render(Problem.notFound("No resource at \(request.path)."), for: request)
+    }
+
+    private static func matches(_ route: RouteGroup.Route, _ method: String) -> Bool {
+        route.method == method || (route.method == "GET" && method == "HEAD")
     }
 
     /// The renderer of the group with the longest prefix that `path` starts with.
