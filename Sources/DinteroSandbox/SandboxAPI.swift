@@ -37,6 +37,18 @@ struct SandboxAPI {
         SandboxProvider(state: state).register(on: &router)
     }
 
+    /// `body`'s answer, with a thrown ``Problem`` as Dintero's error document (as the router
+    /// renders it for an answer given at once).
+    static func answer(_ body: () throws -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch let problem as Problem {
+            return DinteroErrorRenderer().render(problem, for: HTTPRequest(method: "GET", path: "/"))
+        } catch {
+            return Self.error(500, "internal", "\(error)")
+        }
+    }
+
     /// Dintero's error document.
     static func error(_ status: HTTPStatus, _ code: String, _ message: String) -> HTTPResponse {
         .json(.object([("error", .object([("code", .string(code)), ("message", .string(message))]))]), status: status)
@@ -137,8 +149,7 @@ struct SandboxAPI {
         let mode = state.operationMode
         if mode.asynchronous {
             let requestID = UUID().uuidString.lowercased()
-            Thread.detachNewThread { [state, callbacks] in
-                usleep(useconds_t(max(0, mode.delayMilliseconds)) * 1000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(max(0, mode.delayMilliseconds))) { [state, callbacks] in
                 if case .success(let transaction) = state.operate(kind, transactionID: transactionID, amount: amount, reference: reference, correlationID: requestID) {
                     Self.reportEvent(kind.uppercased(), transaction, state: state, callbacks: callbacks)
                 }

@@ -39,7 +39,8 @@ struct SandboxControl {
         }
         // Make the next `count` calls of an endpoint (token, sessions, transactions) fail or
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
-        // "after_effect": true makes the call take effect first and loses its answer.
+        // "after_effect": true makes the call take effect first and loses its answer;
+        // "hold": true keeps each call waiting until POST /__sandbox/release.
         router.on("POST", "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
             let endpoints = ["token", "sessions", "transactions", "provider", "capture", "refund", "void"]
@@ -51,7 +52,8 @@ struct SandboxControl {
                 delayMilliseconds: Int(body["delay_ms"]?.integerValue ?? 0),
                 body: body["body"]?.stringValue ?? #"{"error":{"code":"injected","message":"injected fault"}}"#,
                 remaining: Int(body["count"]?.integerValue ?? 1),
-                afterEffect: body["after_effect"] == .bool(true)
+                afterEffect: body["after_effect"] == .bool(true),
+                hold: body["hold"] == .bool(true)
             ), for: endpoint)
             return .json(.object([("ok", .bool(true))]))
         }
@@ -82,6 +84,11 @@ struct SandboxControl {
             state.add(transaction)
             return .json(transaction.json)
         }
+        // Answers the calls a "hold" fault keeps waiting: {"endpoint":"sessions"}, or {} for all.
+        router.on("POST", "/__sandbox/release") { request, _ in
+            let body = request.body.isEmpty ? JSONValue.object([]) : try JSONValue.parse(request.body)
+            return .json(.object([("released", .int(Int64(state.release(body["endpoint"]?.stringValue))))]))
+        }
         router.on("GET", "/__sandbox/stats") { _, _ in
             let counters = state.counters
             return .json(.object([
@@ -89,6 +96,7 @@ struct SandboxControl {
                 ("callback_attempts", .int(counters.callbackAttempts)),
                 ("callbacks_delivered", .int(counters.callbacksDelivered)),
                 ("provider_calls", .int(counters.providerCalls)),
+                ("held", .object(state.heldCounts.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ]))
         }
     }

@@ -118,6 +118,9 @@ final class SandboxState: Sendable {
         /// The call takes effect before the fault answers: Dintero did the work and its
         /// answer was lost on the way back.
         var afterEffect = false
+        /// The call waits, holding no thread, until `/__sandbox/release` (an explicit barrier
+        /// for tests), then answers as it would have.
+        var hold = false
     }
 
     struct Counters {
@@ -134,6 +137,8 @@ final class SandboxState: Sendable {
         var faults: [String: Fault] = [:]
         var counters = Counters()
         var operationMode = OperationMode()
+        /// Calls held by a `hold` fault, per endpoint: what answers each one.
+        var held: [String: [@Sendable () -> Void]] = [:]
     }
 
     private let store = Mutex(Store())
@@ -272,15 +277,44 @@ final class SandboxState: Sendable {
         }
     }
 
-    /// Answers with the injected fault for `endpoint` when one is pending (after its delay; a
-    /// fault with status 0 only delays; an after-effect fault runs `body` first and drops its
-    /// answer), otherwise with `body`.
-    func respond(faultsFor endpoint: String, _ body: () throws -> HTTPResponse) rethrows -> HTTPResponse {
+    /// Answers with the injected fault for `endpoint` when one is pending, otherwise with
+    /// `body`. A fault with status 0 only delays (or holds) the call; an after-effect fault runs
+    /// `body` first and drops its answer. A delayed or held call holds no thread while it waits:
+    /// its answer comes later (``HTTPResponse/later(_:)``), so a slow sandbox serves thousands
+    /// of waiting calls at once.
+    func respond(faultsFor endpoint: String, _ body: @escaping @Sendable () throws -> HTTPResponse) rethrows -> HTTPResponse {
         guard let fault = takeFault(for: endpoint) else { return try body() }
-        if fault.delayMilliseconds > 0 { usleep(useconds_t(fault.delayMilliseconds) * 1000) }
-        guard fault.status > 0 else { return try body() }
-        if fault.afterEffect { _ = try body() }
-        return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+        let answer: @Sendable () -> HTTPResponse = {
+            guard fault.status > 0 else { return SandboxAPI.answer(body) }
+            if fault.afterEffect { _ = SandboxAPI.answer(body) }
+            return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+        }
+        if fault.hold {
+            return .later { [self] reply in
+                store.withLock { $0.held[endpoint, default: []].append { reply(answer()) } }
+            }
+        }
+        guard fault.delayMilliseconds > 0 else { return answer() }
+        return .later { reply in
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(fault.delayMilliseconds)) { reply(answer()) }
+        }
+    }
+
+    /// How many calls are held, per endpoint.
+    var heldCounts: [String: Int] { store.withLock { $0.held.mapValues(\.count) } }
+
+    /// Answers every call held for `endpoint` (nil: for every endpoint); returns how many.
+    @discardableResult
+    func release(_ endpoint: String?) -> Int {
+        let released: [@Sendable () -> Void] = store.withLock { store in
+            guard let endpoint else {
+                defer { store.held = [:] }
+                return store.held.values.flatMap { $0 }
+            }
+            return store.held.removeValue(forKey: endpoint) ?? []
+        }
+        for answer in released { answer() }
+        return released.count
     }
 
     func count(_ update: (inout Counters) -> Void) {

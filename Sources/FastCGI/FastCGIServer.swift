@@ -13,6 +13,11 @@ import Glibc
 /// own responder, built on that thread by the factory (so per-thread resources such as a
 /// database connection never cross threads). ``shutdown()`` lets in-flight requests finish and
 /// wakes every thread blocked in `accept`.
+///
+/// A responder that answers ``HTTPResponse/later(_:)`` parks the request: the accept thread
+/// hands its `FCGX_Request` to the reply, takes a fresh one and goes back to accepting, and the
+/// reply (from any thread) writes the answer and finishes the request there. libfcgi keeps all
+/// of a request's state in its `FCGX_Request`, so finishing it on another thread is safe.
 public final class FastCGIServer: Sendable {
     /// Server settings.
     public struct Configuration: Sendable {
@@ -58,6 +63,8 @@ public final class FastCGIServer: Sendable {
         public var busy: Int
         /// Requests accepted since start.
         public var accepted: Int
+        /// Requests parked right now: accepted, answer not written yet, no accept thread held.
+        public var parked: Int = 0
     }
 
     private let configuration: Configuration
@@ -65,6 +72,7 @@ public final class FastCGIServer: Sendable {
     private let running = Mutex<[Int: DedicatedThread]>([:])
     private let busy = Atomic<Int>(0)
     private let accepted = Atomic<Int>(0)
+    fileprivate let parked = Atomic<Int>(0)
 
     /// Creates a server; nothing runs until ``start(makeResponder:)``.
     public init(configuration: Configuration) {
@@ -81,12 +89,13 @@ public final class FastCGIServer: Sendable {
                 acceptLoop(index: index, makeResponder: makeResponder)
             }
             running.withLock { $0[index] = thread }
-            thread.start()
+            let started = thread.start()
+            precondition(started, "cannot start accept thread \(index)")
         }
     }
 
     /// Stops accepting, lets every thread finish its current request, and returns once all
-    /// accept threads have exited.
+    /// accept threads have exited and every parked request has been answered.
     public func shutdown() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         FCGX_ShutdownPending()
@@ -94,10 +103,12 @@ public final class FastCGIServer: Sendable {
         // still running until they are gone.
         while true {
             let threads = running.withLock { Array($0.values) }
-            if threads.isEmpty { return }
+            if threads.isEmpty { break }
             for thread in threads { thread.signal(ProcessSignals.wake) }
             usleep(20_000)
         }
+        // Parked requests end by themselves (their outbound calls have timeouts).
+        while parked.load(ordering: .sequentiallyConsistent) > 0 { usleep(10_000) }
     }
 
     /// The accept threads' current state.
@@ -105,7 +116,8 @@ public final class FastCGIServer: Sendable {
         Statistics(
             threads: configuration.threads,
             busy: busy.load(ordering: .relaxed),
-            accepted: accepted.load(ordering: .relaxed)
+            accepted: accepted.load(ordering: .relaxed),
+            parked: parked.load(ordering: .relaxed)
         )
     }
 
@@ -143,15 +155,11 @@ public final class FastCGIServer: Sendable {
             FastCGILog.error("accept thread \(index) could not start: \(error)")
             return
         }
-        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        guard var request = makeRequest(index) else { return }
         defer { request.deallocate() }
         // One read buffer per thread, reused for every request.
         let chunk = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 16 * 1024)
         defer { chunk.deallocate() }
-        guard FCGX_InitRequest(request, configuration.listenSocket.rawValue, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
-            FastCGILog.error("accept thread \(index): FCGX_InitRequest failed")
-            return
-        }
         while !stopping.load(ordering: .sequentiallyConsistent) {
             if FCGX_Accept_r(request) < 0 {
                 let code = errno
@@ -167,29 +175,58 @@ public final class FastCGIServer: Sendable {
             accepted.add(1, ordering: .relaxed)
             defer { busy.subtract(1, ordering: .relaxed) }
             let incoming = read(request, into: chunk)
+            let response = RequestContext.with(id: incoming.requestID) { responder.respond(to: incoming) }
+            if let start = response.deferred, let next = makeRequest(index) {
+                let parkedRequest = ParkedRequest(request, incoming: incoming, started: started, server: self)
+                parked.add(1, ordering: .sequentiallyConsistent)
+                request = next
+                start { parkedRequest.finish($0) }
+                continue
+            }
             RequestContext.with(id: incoming.requestID) {
-                var response = responder.respond(to: incoming)
-                if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
-                write(response, to: request)
-                // The request was read to its end, so nothing more can arrive: close at once
-                // instead of libfcgi's shutdown-and-wait for nginx to close first (a poll and
-                // a thread wake-up per request, ~12 % of the worker's CPU under GET load).
-                FCGX_Detach(request)
-                FCGX_Finish_r(request)
-                let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
-                configuration.observer?(CompletedRequest(
-                    method: incoming.method, route: response.route, status: response.status.code, seconds: Double(nanoseconds) / 1e9
-                ))
-                if let log = configuration.accessLog, log.isEnabled(.info) {
-                    let micros = nanoseconds / 1_000
-                    log.log(.info, "request", [
-                        ("method", incoming.method), ("route", response.route ?? "-"), ("status", String(response.status.code)),
-                        ("duration_ms", "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())"), ("bytes", String(response.body.count)),
-                    ])
-                }
+                complete(request, incoming: incoming, response: response.deferred == nil ? response : Self.cannotPark, started: started)
             }
         }
         FCGX_Free(request, 0)
+    }
+
+    /// A new request for an accept loop, or nil (logged) when libfcgi cannot set one up.
+    private func makeRequest(_ index: Int) -> UnsafeMutablePointer<FCGX_Request>? {
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        guard FCGX_InitRequest(request, configuration.listenSocket.rawValue, Int32(FCGI_FAIL_ACCEPT_ON_INTR)) == 0 else {
+            FastCGILog.error("accept thread \(index): FCGX_InitRequest failed")
+            request.deallocate()
+            return nil
+        }
+        return request
+    }
+
+    /// The answer when a request cannot be parked (no memory for another `FCGX_Request`).
+    private static let cannotPark = HTTPResponse(
+        status: .serviceUnavailable, headers: [("Content-Type", "text/plain"), ("Retry-After", "1")], body: Array("busy; retry shortly\n".utf8)
+    )
+
+    /// Writes `response`, ends the request, and reports it to the observer and access log.
+    fileprivate func complete(_ request: UnsafeMutablePointer<FCGX_Request>, incoming: HTTPRequest, response: HTTPResponse, started: UInt64) {
+        var response = response
+        if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
+        write(response, to: request)
+        // The request was read to its end, so nothing more can arrive: close at once
+        // instead of libfcgi's shutdown-and-wait for nginx to close first (a poll and
+        // a thread wake-up per request, ~12 % of the worker's CPU under GET load).
+        FCGX_Detach(request)
+        FCGX_Finish_r(request)
+        let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
+        configuration.observer?(CompletedRequest(
+            method: incoming.method, route: response.route, status: response.status.code, seconds: Double(nanoseconds) / 1e9
+        ))
+        if let log = configuration.accessLog, log.isEnabled(.info) {
+            let micros = nanoseconds / 1_000
+            log.log(.info, "request", [
+                ("method", incoming.method), ("route", response.route ?? "-"), ("status", String(response.status.code)),
+                ("duration_ms", "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())"), ("bytes", String(response.body.count)),
+            ])
+        }
     }
 
     /// Reads one request; `chunk` is the thread's reusable read buffer.
@@ -255,5 +292,32 @@ public enum FastCGIError: Error, CustomStringConvertible {
         switch self {
         case .initFailed: return "FCGX_Init failed"
         }
+    }
+}
+
+/// A request whose answer comes later from another thread: it owns its `FCGX_Request` until
+/// ``finish(_:)`` has written the answer and ended it.
+private final class ParkedRequest: @unchecked Sendable {
+    // Only `finish` touches the request, once (the flag makes a second reply a no-op).
+    private let request: UnsafeMutablePointer<FCGX_Request>
+    private let incoming: HTTPRequest
+    private let started: UInt64
+    private let server: FastCGIServer
+    private let answered = Atomic<Bool>(false)
+
+    init(_ request: UnsafeMutablePointer<FCGX_Request>, incoming: HTTPRequest, started: UInt64, server: FastCGIServer) {
+        self.request = request
+        self.incoming = incoming
+        self.started = started
+        self.server = server
+    }
+
+    func finish(_ response: HTTPResponse) {
+        guard !answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        RequestContext.with(id: incoming.requestID) {
+            server.complete(request, incoming: incoming, response: response, started: started)
+        }
+        request.deallocate()
+        server.parked.subtract(1, ordering: .sequentiallyConsistent)
     }
 }

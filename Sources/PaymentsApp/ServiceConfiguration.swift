@@ -22,9 +22,17 @@ public struct ServiceConfiguration: Sendable {
     public var apiKeys: APIKeys
     /// The merchant's name and shop URL on shopper pages (`MERCHANT_NAME`, `SHOP_URL`).
     public var branding: ShopBranding
-    /// Outbound calls (Dintero, the card provider) in flight per worker process and target;
-    /// nil: half the accept threads (`OUTBOUND_CONCURRENCY`).
-    public var outboundConcurrency: Int?
+    /// Requests that wait on an outbound call (Dintero, the card provider) in flight per
+    /// worker process, each on a thread of its own off the accept threads
+    /// (`OUTBOUND_CONCURRENCY`, default 1,024).
+    public var outboundConcurrency: Int
+    /// How many more such requests may wait for one of those threads (`OUTBOUND_QUEUE`,
+    /// default 1,024), and for how long before a 503 (`OUTBOUND_QUEUE_SECONDS`, default 5).
+    public var outboundQueue: Int
+    public var outboundQueueSeconds: Double
+    /// Database connections those requests share per worker (`OUTBOUND_DB_CONNECTIONS`,
+    /// default 4): they hold one only for a store call, never while waiting on Dintero.
+    public var outboundDatabaseConnections: Int
     /// Consecutive failed outbound calls that open a target's circuit (`CIRCUIT_FAILURES`).
     public var circuitFailures: Int
     /// How long an open circuit fails calls at once before one probe (`CIRCUIT_OPEN_SECONDS`).
@@ -77,8 +85,10 @@ public struct ServiceConfiguration: Sendable {
                 merchantName: environment.string("MERCHANT_NAME"),
                 shopURL: try environment.string("SHOP_URL").map { _ in try environment.baseURL("SHOP_URL", default: "") }
             ),
-            outboundConcurrency: environment.string("OUTBOUND_CONCURRENCY") == nil
-                ? nil : try environment.integer("OUTBOUND_CONCURRENCY", default: 1, in: 1...256),
+            outboundConcurrency: try environment.integer("OUTBOUND_CONCURRENCY", default: 1_024, in: 1...16_384),
+            outboundQueue: try environment.integer("OUTBOUND_QUEUE", default: 1_024, in: 0...65_536),
+            outboundQueueSeconds: try environment.seconds("OUTBOUND_QUEUE_SECONDS", default: 5, in: 0.01...120),
+            outboundDatabaseConnections: try environment.integer("OUTBOUND_DB_CONNECTIONS", default: 4, in: 1...256),
             circuitFailures: try environment.integer("CIRCUIT_FAILURES", default: 5, in: 1...1_000),
             circuitOpenSeconds: try environment.seconds("CIRCUIT_OPEN_SECONDS", default: 15, in: 0.1...3_600),
             idempotencyTTL: try environment.seconds("IDEMPOTENCY_TTL_SECONDS", default: 86_400, in: 60...(30 * 86_400)),

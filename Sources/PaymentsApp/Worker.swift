@@ -20,13 +20,14 @@ enum Worker {
         } else {
             try configuration.storage.checkSchema()
         }
-        // One URLSession per process; each outbound target behind its own bulkhead and circuit
-        // breaker, so a slow target can hold at most `concurrency` of the accept threads.
-        let session = URLSessionTransport()
+        // One URLSession per process, with a connection per request that may be in flight;
+        // each outbound target behind its own circuit breaker (and a bulkhead at the same
+        // limit, for calls made outside the pool).
+        let concurrency = configuration.outboundConcurrency
+        let session = URLSessionTransport(maxConnectionsPerHost: concurrency)
         if URLSessionTransport.SocketFix.isEnabled && !URLSessionTransport.SocketFix.isActive {
             log.warning("the URLSession socket fix is not active in this binary: the first Dintero call on each new connection busy-waits for its answer (README \"Dintero client\")")
         }
-        let concurrency = min(options.threads, configuration.outboundConcurrency ?? max(1, options.threads / 2))
         func guarded(_ target: String) -> GuardedTransport {
             GuardedTransport(
                 session, target: target, maxConcurrent: concurrency,
@@ -46,11 +47,31 @@ enum Worker {
             currency: configuration.payments.currency,
             transport: providerGuard
         )
+        // Requests that wait on Dintero or the card provider run on threads of their own,
+        // sharing a few database connections (OutboundParking says which).
+        let storePool = StorePool(size: configuration.outboundDatabaseConnections) {
+            try configuration.storage.openStores(checkpointsElsewhere: options.isChild, walPauseBytes: configuration.walPauseBytes)
+        }
+        let outbound = BlockingWorkPool<Router>(
+            limit: concurrency, queueLimit: configuration.outboundQueue, queueSeconds: configuration.outboundQueueSeconds
+        ) {
+            Application.router(
+                configuration: configuration,
+                orders: PooledOrderStore(pool: storePool),
+                gateway: gateway,
+                payments: PooledPaymentStore(pool: storePool),
+                idempotency: PooledIdempotencyStore(pool: storePool),
+                provider: provider,
+                log: log
+            )
+        }
+        Capacity.check(configuration: configuration, threads: options.threads, log: log)
         let server = FastCGIServer(configuration: .init(
             threads: options.threads, maxBodyBytes: configuration.maxBodyBytes, accessLog: log,
             observer: { monitor.observe($0) }
         ))
         monitor.attach(server)
+        monitor.attach(outbound)
         monitor.startPublishing(every: 1, log: log)
         defer { monitor.publishFinalReport() }
         try server.serveUntilTerminated(onSignal: { log.info("signal \($0): finishing in-flight requests") }) {
@@ -74,7 +95,7 @@ enum Worker {
                 listenQueue: { FileDescriptor.standardInput.listenQueue },
                 clock: SystemClock()
             ).register(on: &router)
-            return router
+            return OutboundParking(router: router, pool: outbound)
         }
     }
 

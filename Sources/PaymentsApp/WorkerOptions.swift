@@ -26,8 +26,8 @@ struct WorkerOptions {
                              (spawn-fcgi style).
           --workers N        worker processes in supervisor mode (env WORKERS, default 2)
           --threads N        accept threads per worker, each with its own SQLite connection
-                             (env THREADS, default 16; at most half of them wait on Dintero
-                             or the card provider at once, see OUTBOUND_CONCURRENCY)
+                             (env THREADS, default 16; none of them waits on Dintero or the
+                             card provider: such requests are parked, see OUTBOUND_CONCURRENCY)
           --socket-mode M    permissions of the socket file (env FCGI_SOCKET_MODE, default 660)
           --status-dir DIR   where processes publish the figures of /status and /metrics
                              (env STATUS_DIR, default: the socket path + ".status")

@@ -7,65 +7,24 @@ import TestSupport
 extension IntegrationSuite {
     /// A slow or failing Dintero must not take the rest of the service with it.
     @Suite struct BulkheadTests {
-        /// p99 of `samples` seconds.
-        static func p99(_ samples: [Double]) -> Double {
-            let sorted = samples.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
-        }
-
         /// Reproducer: Dintero answers session creation in 9.5 s (under the 10 s timeout) and 32
-        /// creates arrive at once. Unrelated requests keep p99 < 100 ms; creates beyond the
-        /// outbound cap are refused at once with 503 + Retry-After (order kept SESSION_FAILED);
-        /// the rest complete.
+        /// creates arrive at once at the default settings. None is refused; unrelated requests
+        /// are answered while they wait (each of them before any create); every create completes.
         @Test func aSlowDinteroCannotStallOtherRequests() throws {
             try StackHarness.withStack(workers: 2, threads: 16, workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "10"]) { stack, shop in
                 let order = try shop.createOrder()  // token cached, one order to read
                 let id = try #require(order["id"]?.stringValue)
                 try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":9500,"count":32}"#)
-                let creates = Mutex<[(status: Int, retryAfter: String?, seconds: Double)]>([])
-                let started = DispatchGroup()
-                for _ in 0..<32 {
-                    started.enter()
-                    Thread.detachNewThread {
-                        let begin = Date()
-                        let response = try? shop.http.postJSON("/orders", #"{"amount": 700, "currency": "NOK"}"#)
-                        creates.withLock { $0.append((response?.status.code ?? -1, response?.header("Retry-After"), Date().timeIntervalSince(begin))) }
-                        started.leave()
-                    }
-                }
-                usleep(1_000_000)  // every create is now waiting on Dintero or already refused
+                let creates = AsyncCreates(count: 32, shop: shop)
                 // A client of its own, so nothing queues behind the creates on the test's side.
                 let other = LiveClient(baseURL: stack.baseURL)
-                var reads: [Double] = [], payments: [Double] = []
-                // 100 of each: the p99 is then the 99th, not simply the slowest of a few.
-                for _ in 0..<100 {
-                    var begin = Date()
+                for _ in 0..<20 {
                     #expect(try other.get("/orders/\(id)").status == 200)
-                    reads.append(Date().timeIntervalSince(begin))
-                    begin = Date()
                     #expect(try other.postJSON("/payments", #"{"reference": "R", "amount": "100", "returnUrl": "http://127.0.0.1:9/"}"#).status == 200)
-                    payments.append(Date().timeIntervalSince(begin))
                 }
-                // With PostgreSQL on this same 2-core machine the bound only says "not stuck behind
-                // Dintero" (a stalled request would wait out the 9.5 s delay): while the creates
-                // wait, FoundationNetworking's URLSession keeps a dispatch write source on each new
-                // connection's socket after connecting and busy-polls until the answer comes
-                // (measured: ~0.75 core per worker, and the test's own client does the same), and
-                // the database server's processes compete with that for the two cores (a primary
-                // key lookup was logged at 1.8 s). SQLite runs inside the worker's own threads; a
-                // PostgreSQL on its own host does not share those cores.
-                let bound = TestStore.integration == .sqlite ? 0.1 : 5
-                #expect(Self.p99(reads) < bound, "GET /orders/{id} p99 \(Self.p99(reads)) s")
-                #expect(Self.p99(payments) < bound, "POST /payments p99 \(Self.p99(payments)) s")
-
-                #expect(started.wait(timeout: .now() + 30) == .success)
-                let results = creates.withLock { $0 }
-                let refused = results.filter { $0.status == 503 }
-                let completed = results.filter { $0.status == 200 }
-                #expect(refused.count + completed.count == 32, "\(results.map { ($0.status, $0.seconds) })")
-                #expect(!refused.isEmpty && !completed.isEmpty)
-                #expect(completed.count <= 16, "at most half of 2 × 16 threads wait on Dintero")
-                #expect(refused.allSatisfy { $0.retryAfter == "1" && $0.seconds < 1 })
+                #expect(creates.finished == 0, "a create was answered before Dintero was")
+                let statuses = creates.wait()
+                #expect(statuses == Array(repeating: 200, count: 32), "\(statuses)")
             }
         }
 

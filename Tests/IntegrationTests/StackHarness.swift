@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LocalStack
 import HTTPKit
 import PaymentsDomain
@@ -121,6 +122,34 @@ struct Shop: Sendable {
     func injectFault(_ json: String) throws {
         let response = try http.postJSON("\(sandbox)/__sandbox/faults", json)
         guard response.status == 200 else { throw Failure("fault injection answered \(response.status)") }
+    }
+
+    /// Calls of `endpoint` ("sessions", …) that a "hold" fault keeps waiting in the sandbox.
+    func held(_ endpoint: String) throws -> Int {
+        Int(try sandboxStats()["held"]?[endpoint]?.integerValue ?? 0)
+    }
+
+    /// Answers every call the sandbox holds; returns how many.
+    @discardableResult
+    func release() throws -> Int {
+        Int(try http.postJSON("\(sandbox)/__sandbox/release", "{}").json["released"]?.integerValue ?? -1)
+    }
+
+    /// Runs `body` on `count` threads at once (each a client of its own request); returns the
+    /// results in index order once all have finished.
+    static func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+        let results = Mutex<[Int: T]>([:])
+        let group = DispatchGroup()
+        for index in 0..<count {
+            group.enter()
+            Thread.detachNewThread {
+                let result = body(index)
+                results.withLock { $0[index] = result }
+                group.leave()
+            }
+        }
+        group.wait()
+        return results.withLock { results in (0..<count).compactMap { results[$0] } }
     }
 
     /// Polls until `condition` holds or `timeout` passes.

@@ -46,7 +46,7 @@ public struct LiveClient: TestClient, Sendable {
     /// Sent with every request (an `Authorization` header, say) unless the request sets it.
     public let defaultHeaders: HTTPFields
     // Room for load and fault tests: requests must queue in the service, never in the client.
-    private let transport = URLSessionTransport(followRedirects: false, maxConnectionsPerHost: 64)
+    private let transport = URLSessionTransport(followRedirects: false, maxConnectionsPerHost: 512)
 
     /// A client for the service at `baseURL`.
     public init(baseURL: String, defaultHeaders: HTTPFields = [:]) {

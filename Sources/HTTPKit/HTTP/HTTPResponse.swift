@@ -10,6 +10,13 @@ public struct HTTPResponse: Sendable {
     public var route: String?
     /// The `Content-Length` to send when it is not the body's: the `GET`'s length for a `HEAD`.
     public var contentLength: Int?
+    /// Set on a response that is not ready yet (see ``later(_:)``): the server keeps the
+    /// request open, frees its thread, and calls this once with the function that sends the
+    /// real answer.
+    public var deferred: (@Sendable (_ reply: @escaping Reply) -> Void)?
+
+    /// Sends a deferred request's answer; called exactly once, from any thread.
+    public typealias Reply = @Sendable (HTTPResponse) -> Void
 
     /// Creates a response.
     public init(status: HTTPStatus, headers: HTTPFields = [:], body: [UInt8] = []) {
@@ -46,6 +53,15 @@ public struct HTTPResponse: Sendable {
     /// A redirect to `location`.
     public static func redirect(to location: String, status: HTTPStatus = .seeOther) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Location", location), ("Cache-Control", "no-store")])
+    }
+
+    /// An answer that comes later, from another thread: `start` runs once the server has
+    /// parked the request (its thread goes back to accepting) and must call `reply` exactly
+    /// once. For work that waits on something else (an outbound call, a timer).
+    public static func later(_ start: @escaping @Sendable (_ reply: @escaping Reply) -> Void) -> HTTPResponse {
+        var response = HTTPResponse(status: .ok)
+        response.deferred = start
+        return response
     }
 
     /// The value of the first header with this name (case-insensitive).

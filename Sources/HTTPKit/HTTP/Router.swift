@@ -50,6 +50,8 @@ public struct RouteGroup {
         let segments: [String]
         /// `/orders/:id`, as registered (built once here, not per request).
         let pattern: String
+        /// The handler waits on an outbound call (Dintero, the card provider).
+        let callsOut: Bool
         let handler: Handler
     }
 
@@ -59,9 +61,13 @@ public struct RouteGroup {
 
     /// Adds a route. `pattern` is relative to the group's prefix (`""` is the prefix itself);
     /// segments starting with `:` capture a parameter.
-    public mutating func on(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    /// `callsOut` marks a handler that waits on an outbound call, so the server can answer it
+    /// off its accept threads (``Router/callsOut(_:)``).
+    public mutating func on(_ method: String, _ pattern: String, callsOut: Bool = false, _ handler: @escaping Handler) {
         let segments = prefix + Router.segments(pattern)
-        routes.append(Route(method: method, segments: segments, pattern: "/" + segments.joined(separator: "/"), handler: handler))
+        routes.append(Route(
+            method: method, segments: segments, pattern: "/" + segments.joined(separator: "/"), callsOut: callsOut, handler: handler
+        ))
     }
 }
 
@@ -96,8 +102,12 @@ public struct Router: HTTPResponder {
     /// Routes a request and turns thrown errors into responses. A `HEAD` is answered as its
     /// `GET` without the body, with the `Content-Length` the `GET` would send.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        let response = answer(request)
+        var response = answer(request)
         guard request.method == "HEAD" else { return response }
+        if let start = response.deferred {
+            response.deferred = { reply in start { reply(Self.head($0)) } }
+            return response
+        }
         return Self.head(response)
     }
 
@@ -158,6 +168,22 @@ public struct Router: HTTPResponder {
             return response
         }
         return errors.render(Problem.notFound("No resource at \(request.path)."), for: request)
+    }
+
+    /// True when the route that answers `request` waits on an outbound call.
+    public func callsOut(_ request: HTTPRequest) -> Bool {
+        let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
+        for group in groups {
+            for route in group.routes where route.callsOut && Self.matches(route, request.method) && Self.match(route.segments, path) != nil {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// `problem` as the group that `request`'s path falls under renders it.
+    public func render(_ problem: Problem, for request: HTTPRequest) -> HTTPResponse {
+        renderer(for: Self.segments(request.path)).render(problem, for: request)
     }
 
     private static func matches(_ route: RouteGroup.Route, _ method: String) -> Bool {

@@ -6,11 +6,11 @@ import ServiceSupport
 extension OrdersController {
     func registerOperations(on group: inout RouteGroup) {
         for kind in OperationRequest.Kind.allCases {
-            group.on("POST", ":id/\(kind.rawValue)") { request, parameters in
+            group.on("POST", ":id/\(kind.rawValue)", callsOut: true) { request, parameters in
                 try operation(kind, request, orderID: try parameters.require("id"), scope: try keys.authenticate(request))
             }
         }
-        group.on("POST", ":id/cancel") { request, parameters in
+        group.on("POST", ":id/cancel", callsOut: true) { request, parameters in
             _ = try keys.authenticate(request)
             _ = try OperationInput.decode(request, allowed: [])
             return try cancel(orderID: try parameters.require("id"))

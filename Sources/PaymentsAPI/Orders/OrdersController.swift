@@ -39,7 +39,7 @@ public struct OrdersController {
         router.group("/orders", errors: ProblemRenderer()) { group in
             // Merchant endpoints need an API key; the shopper's return and Dintero's callback
             // below are public (they prove nothing by themselves and are verified with Dintero).
-            group.on("POST", "") { request, _ in try create(request, scope: try keys.authenticate(request)) }
+            group.on("POST", "", callsOut: true) { request, _ in try create(request, scope: try keys.authenticate(request)) }
             group.on("GET", "") { request, _ in
                 _ = try keys.authenticate(request)
                 return try list(request)
@@ -50,12 +50,12 @@ public struct OrdersController {
                 return try show(try parameters.require("id"))
             }
             for path in [":id/redirect", ":id/payment-redirect"] {
-                group.on("GET", path) { request, parameters in
+                group.on("GET", path, callsOut: true) { request, parameters in
                     try paymentReturn(request, orderID: try parameters.require("id"), source: .redirect)
                 }
             }
             for method in ["GET", "POST"] {
-                group.on(method, ":id/callback") { request, parameters in
+                group.on(method, ":id/callback", callsOut: true) { request, parameters in
                     try verifySignature(request)
                     return try paymentReturn(request, orderID: try parameters.require("id"), source: .callback)
                 }

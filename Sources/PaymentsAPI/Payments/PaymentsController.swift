@@ -41,7 +41,7 @@ public struct PaymentsController {
                 _ = try keys.authenticate(request)
                 return try outcome(try parameters.require("txid"))
             }
-            group.on("POST", ":txid/card") { request, parameters in try submitCard(request, transactionID: try parameters.require("txid")) }
+            group.on("POST", ":txid/card", callsOut: true) { request, parameters in try submitCard(request, transactionID: try parameters.require("txid")) }
             group.on("GET", ":txid/pay") { _, parameters in try cardPage(transactionID: try parameters.require("txid")) }
         }
     }

@@ -13,6 +13,10 @@ enum ServiceMetrics {
     static let listenQueueLimit = "payments_listen_queue_limit"
     static let outbound = "payments_outbound_requests_total"
     static let outboundInFlight = "payments_outbound_in_flight"
+    static let parkedRequests = "payments_parked_requests"
+    static let outboundPoolThreads = "payments_outbound_pool_threads"
+    static let outboundQueued = "payments_outbound_queued_requests"
+    static let outboundRefused = "payments_outbound_refused_total"
     static let circuit = "payments_outbound_circuit_state"
     static let urlSessionSocketActions = "payments_urlsession_socket_actions_total"
     static let urlSessionDroppedWriteWatches = "payments_urlsession_dropped_write_watches_total"
@@ -33,6 +37,10 @@ enum ServiceMetrics {
         .init(listenQueueLimit, .gauge, "Size of the FastCGI socket's accept queue."),
         .init(outbound, .counter, "Outbound calls by target (dintero, provider) and outcome."),
         .init(outboundInFlight, .gauge, "Outbound calls in flight, by target."),
+        .init(parkedRequests, .gauge, "Requests waiting on an outbound call without an accept thread (parked)."),
+        .init(outboundPoolThreads, .gauge, "Threads answering parked requests, running one or idle."),
+        .init(outboundQueued, .gauge, "Parked requests waiting for a thread (every one was running)."),
+        .init(outboundRefused, .counter, "Parked requests refused with 503: the queue was full or its deadline passed."),
         .init(circuit, .gauge, "Worker processes whose circuit breaker for the target is in this state."),
         .init(urlSessionSocketActions, .counter, "Socket events URLSession handed to libcurl: a few per outbound call, thousands in a busy loop."),
         .init(urlSessionDroppedWriteWatches, .counter, "New outbound connections whose left-over write watch the URLSession fix dropped."),

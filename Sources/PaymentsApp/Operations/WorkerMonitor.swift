@@ -21,6 +21,7 @@ final class WorkerMonitor: Sendable {
     let guards: [GuardedTransport]
     let board: StatusBoard?
     private let server = Mutex<FastCGIServer?>(nil)
+    private let pool = Mutex<(@Sendable () -> BlockingWorkPool<Router>.Snapshot)?>(nil)
 
     init(guards: [GuardedTransport], board: StatusBoard?) {
         self.guards = guards
@@ -30,6 +31,11 @@ final class WorkerMonitor: Sendable {
     /// The server whose threads this monitor reports (set once it exists).
     func attach(_ server: FastCGIServer) {
         self.server.withLock { $0 = server }
+    }
+
+    /// The pool that answers parked requests (set once it exists).
+    func attach(_ pool: BlockingWorkPool<Router>) {
+        self.pool.withLock { $0 = { pool.snapshot } }
     }
 
     /// Records one served request (called on the accept thread).
@@ -71,6 +77,13 @@ final class WorkerMonitor: Sendable {
         metrics.counters[ServiceMetrics.urlSessionDroppedWriteWatches] = Double(URLSessionTransport.SocketFix.droppedWriteWatches)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "busy"])] = Double(busy)
         metrics.gauges[MetricSeries.key(ServiceMetrics.threads, ["state": "idle"])] = Double(threads - busy)
+        metrics.gauges[ServiceMetrics.parkedRequests] = Double(statistics?.parked ?? 0)
+        if let outbound = pool.withLock({ $0 })?() {
+            metrics.gauges[MetricSeries.key(ServiceMetrics.outboundPoolThreads, ["state": "running"])] = Double(outbound.running)
+            metrics.gauges[MetricSeries.key(ServiceMetrics.outboundPoolThreads, ["state": "idle"])] = Double(outbound.idle)
+            metrics.gauges[ServiceMetrics.outboundQueued] = Double(outbound.queued)
+            metrics.counters[ServiceMetrics.outboundRefused] = Double(outbound.refused)
+        }
         var circuits: [String: String] = [:]
         var inFlight: [String: Int] = [:]
         var limits: [String: Int] = [:]
