@@ -67,6 +67,17 @@ public enum ProcessScheduling {
         }
     }
 
+    /// Lowers the calling thread's priority by `steps` nice levels (Linux keeps a nice value
+    /// per thread), so that under a full CPU the other threads are served first.
+    public static func lowerCurrentThreadPriority(by steps: Int32) {
+        // The thread's id from /proc/thread-self ("pid/task/tid"): neither glibc's gettid()
+        // nor the variadic syscall() reaches Swift.
+        guard let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self"),
+              let thread = link.split(separator: "/").last.flatMap({ id_t($0) }) else { return }
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread)
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, min(19, current + steps))
+    }
+
     /// The thread ids of this process (a thread that ends meanwhile fails its call with
     /// ESRCH; none does this early in a worker's life).
     private static func threads() -> [pid_t] {

@@ -107,6 +107,9 @@ public struct ServiceConfiguration: Sendable {
         )
     }
 
+    /// The settings that hold secrets (each may come from a `NAME_FILE`).
+    static let secretSettings = ["PAYMENTS_API_KEY", "DINTERO_CLIENT_SECRET", "DINTERO_CALLBACK_SECRET", "DATABASE_URL", "PROVIDER_API_KEY"]
+
     /// The value of `PAYMENTS_API_KEY` that runs the merchant endpoints open on purpose
     /// with real Dintero credentials.
     public static let openOptIn = "none-i-understand"
@@ -137,7 +140,7 @@ public struct ServiceConfiguration: Sendable {
     /// and which secret files group or others can read (the supervisor, or a worker started
     /// alone, says it once).
     public func logSecurityWarnings(_ log: Logger, environment: Environment = Environment()) {
-        for (name, path) in environment.looselyProtectedSecretFiles() {
+        for (name, path) in environment.looselyProtectedSecretFiles(Self.secretSettings) {
             log.warning("\(name) names \(path), which other users can read: make it readable by the service's user only (chmod 600)")
         }
         guard apiKeys.isEmpty else { return }

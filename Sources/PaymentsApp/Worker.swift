@@ -53,7 +53,13 @@ enum Worker {
             try configuration.storage.openStores(checkpointsElsewhere: options.isChild, walPauseBytes: configuration.walPauseBytes)
         }
         let outbound = BlockingWorkPool<Router>(
-            limit: concurrency, queueLimit: configuration.outboundQueue, queueSeconds: configuration.outboundQueueSeconds
+            limit: concurrency, queueLimit: configuration.outboundQueue, queueSeconds: configuration.outboundQueueSeconds,
+            prepareThread: {
+                // Pool threads mostly wait: no allocation cache each, and under a full CPU the
+                // accept threads (reads, lists, health) go first.
+                Jemalloc.disableThreadCache()
+                ProcessScheduling.lowerCurrentThreadPriority(by: 5)
+            }
         ) {
             Application.router(
                 configuration: configuration,

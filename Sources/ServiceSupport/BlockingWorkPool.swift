@@ -49,6 +49,7 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
     private let idleSeconds: Double
     private let stackSize: Int
     private let makeContext: @Sendable () -> Context
+    private let prepareThread: @Sendable () -> Void
     private let condition = NSCondition()
     private var threads = 0
     private var idle = 0
@@ -56,11 +57,13 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
     private var nextID = 0
     private var refusals = 0
 
-    /// A pool of at most `limit` threads of `stackSize` bytes each.
+    /// A pool of at most `limit` threads of `stackSize` bytes each; `prepareThread` runs first
+    /// on each new thread (to tune it), then `makeContext`.
     public init(
         limit: Int, queueLimit: Int, queueSeconds: Double, idleSeconds: Double = 60, stackSize: Int = 512 * 1024,
-        makeContext: @escaping @Sendable () -> Context
+        prepareThread: @escaping @Sendable () -> Void = {}, makeContext: @escaping @Sendable () -> Context
     ) {
+        self.prepareThread = prepareThread
         self.limit = max(1, limit)
         self.queueLimit = max(0, queueLimit)
         self.queueSeconds = queueSeconds
@@ -130,6 +133,7 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
     }
 
     private func run() {
+        prepareThread()
         let context = makeContext()
         condition.lock()
         while true {

@@ -30,11 +30,12 @@ public struct Environment: Sendable {
         }
     }
 
-    /// The `*_FILE` settings whose file group or others may read (mode bits 077), as ssh
-    /// checks its keys: a secret there is readable by more than the service's user.
-    public func looselyProtectedSecretFiles() -> [(name: String, path: String)] {
-        values.keys.sorted().compactMap { name in
-            guard name.hasSuffix("_FILE"), let path = string(name),
+    /// Which of the `NAME_FILE` settings of `secrets` name a file that group or others may
+    /// read (mode bits 077), as ssh checks its keys: a secret there is readable by more than
+    /// the service's user.
+    public func looselyProtectedSecretFiles(_ secrets: [String]) -> [(name: String, path: String)] {
+        secrets.map { $0 + "_FILE" }.compactMap { name in
+            guard let path = string(name),
                   let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                   let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 else { return nil }
             return (name, path)

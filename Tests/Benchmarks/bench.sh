@@ -35,7 +35,7 @@ gcc -O2 -o "$run/hello_responder" "$here/hello_responder.c" -lfcgi -lpthread
 
 # The service: sandbox + worker supervisor, as make run starts them, at the default settings.
 # wrk -c1024 needs more than the usual 1,024 descriptors.
-ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)"
+ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)" || true
 SANDBOX_PUBLIC_URL="http://127.0.0.1:$sandbox_port" SANDBOX_CALLBACK_ATTEMPTS=0 \
     "$bin/dintero-sandbox" --socket "$run/sandbox.sock" --threads 4 > "$run/sandbox.log" 2>&1 & pids+=($!)
 ORDERS_DB="$run/orders.sqlite" PUBLIC_BASE_URL="http://127.0.0.1:$service_port" FCGI_SOCKET_MODE=666 \
