@@ -64,8 +64,8 @@ reload:
 # The OpenAPI document checked against a running stack (schemathesis, ~1 min), the shopper
 # pages in headless Chromium (~15 s), then the unit suites, then the integration suites, which
 # start their own stacks on free loopback ports with the debug binaries just built. The two
-# are separate runs: Swift Testing runs suites in parallel, and the integration suite's
-# latency bounds (BulkheadTests) do not hold while the unit suites share the two cores.
+# are separate runs: Swift Testing runs suites in parallel, and each integration test starts a
+# whole stack, which is enough load for two cores without the unit suites beside it.
 # A throwaway PostgreSQL cluster (stopped by pid afterwards) serves both: the storage suites
 # run once per store, and the integration suite runs again with TEST_STORE=postgres.
 test: build

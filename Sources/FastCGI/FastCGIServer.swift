@@ -237,9 +237,11 @@ public final class FastCGIServer: Sendable {
         while true {
             let count = Int(FCGX_GetStr(chunk.baseAddress, Int32(chunk.count), request.pointee.in))
             if count <= 0 { break }
-            if body.count + count > limit {
+            if exceeded || body.count + count > limit {
+                // Keep reading to drain the stream, but keep nothing: no route ever sees a
+                // body cut short, or spliced from a later, smaller chunk.
                 exceeded = true
-                // Keep reading to drain the stream, but stop buffering.
+                body = []
                 continue
             }
             chunk.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: count) {

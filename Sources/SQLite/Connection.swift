@@ -77,6 +77,8 @@ public final class Connection {
 
     /// The file path this connection was opened with.
     public let path: String
+    /// The busy handler's clock: its timeout and when the current wait began.
+    private let busyWait: BusyWait
     /// Shared by every connection of this process to the same file.
     private let writerLock: NSLock
 
@@ -84,6 +86,7 @@ public final class Connection {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         writerLock = WriterLocks.lock(for: path)
+        busyWait = BusyWait(timeoutMilliseconds: Int(options.busyTimeoutMilliseconds))
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -96,8 +99,8 @@ public final class Connection {
         sqlite3_extended_result_codes(db, 1)
         // SQLite's own busy-timeout schedule, but counted (the `sqlite_busy_retries` metric).
         sqlite3_busy_handler(db, { context, count in
-            Connection.waitWhileBusy(attempt: Int(count), timeoutMilliseconds: Int(bitPattern: context))
-        }, UnsafeMutableRawPointer(bitPattern: Int(options.busyTimeoutMilliseconds)))
+            Connection.waitWhileBusy(attempt: Int(count), wait: Unmanaged<BusyWait>.fromOpaque(context!).takeUnretainedValue())
+        }, Unmanaged.passUnretained(busyWait).toOpaque())
         // journal_size_limit: after a checkpoint resets the WAL, its file is cut back to 64 MiB
         // (the checkpointer's TRUNCATE cuts it to zero).
         // No mmap_size: measured, it remaps the whole file on every growth (an munmap and an
@@ -180,19 +183,18 @@ public final class Connection {
     /// 313–870 ms with a schedule growing to 100 ms, 31–34 ms with this one, and 1.2× the rate).
     private static let busyDelays = [50, 100, 200, 400, 800, 1_000]
 
-    private static func waitWhileBusy(attempt: Int, timeoutMilliseconds: Int) -> Int32 {
-        let last = busyDelays.count - 1
-        var delay = busyDelays[min(attempt, last)]
-        let waited = attempt <= last
-            ? busyDelays[..<attempt].reduce(0, +)
-            : busyDelays.reduce(0, +) + busyDelays[last] * (attempt - last - 1)
-        let timeout = timeoutMilliseconds * 1_000
-        if waited + delay > timeout {
-            delay = timeout - waited
-            if delay <= 0 { return 0 }
-        }
+    /// One retry of the busy handler: sleeps the schedule's next delay unless the timeout has
+    /// passed. The timeout is measured on the clock, not summed from the delays asked for: on a
+    /// busy machine each sleep overruns, and a sum of nominal 1 ms sleeps once stretched a 5 s
+    /// timeout past 15 s.
+    private static func waitWhileBusy(attempt: Int, wait: BusyWait) -> Int32 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if attempt == 0 { wait.startedAt = now }
+        let left = Int(wait.timeoutNanoseconds) - Int(now - wait.startedAt)
+        guard left > 0 else { return 0 }
+        let delay = min(busyDelays[min(attempt, busyDelays.count - 1)], left / 1_000)
         busyRetryCount.add(1, ordering: .relaxed)
-        usleep(useconds_t(delay))
+        usleep(useconds_t(max(1, delay)))
         return 1
     }
 
@@ -384,5 +386,16 @@ public struct Database {
     /// Runs one or more statements without parameters (schema steps).
     public func execute(_ sql: String) throws {
         try connection.execute(sql)
+    }
+}
+
+/// The busy handler's state for one connection (used by one thread at a time, as the
+/// connection is).
+private final class BusyWait {
+    let timeoutNanoseconds: UInt64
+    var startedAt: UInt64 = 0
+
+    init(timeoutMilliseconds: Int) {
+        timeoutNanoseconds = UInt64(max(0, timeoutMilliseconds)) * 1_000_000
     }
 }

@@ -75,28 +75,19 @@ extension IntegrationSuite {
                 let id = try #require(target["id"]?.stringValue)
                 let other = try shop.createOrder()
                 let otherTransaction = try #require(URLComponents(string: try shop.checkout(other))?.value("transaction_id"))
-                let wrongAmount = try shop.http.postJSON(
-                    "\(shop.sandbox)/__sandbox/transactions",
-                    #"{"merchant_reference": "\#(id)", "amount": 1, "currency": "NOK", "status": "AUTHORIZED"}"#
-                ).json["id"]?.stringValue
-                let wrongCurrency = try shop.http.postJSON(
-                    "\(shop.sandbox)/__sandbox/transactions",
-                    #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "SEK", "status": "AUTHORIZED"}"#
-                ).json["id"]?.stringValue
-
+                // A transaction as another integration on the account would make it.
+                func transaction(_ fields: String) throws -> String {
+                    try #require(try shop.http.postJSON("\(shop.sandbox)/__sandbox/transactions",
+                                                        #"{"merchant_reference": "\#(id)", "status": "AUTHORIZED", \#(fields)}"#).json["id"]?.stringValue)
+                }
+                let wrongAmount = try transaction(#""amount": 1, "currency": "NOK""#)
+                let wrongCurrency = try transaction(#""amount": 29900, "currency": "SEK""#)
                 // Everything right but the session: none (made in Dintero's back office, or by
                 // another integration on the account), or another one.
-                let noSession = try shop.http.postJSON(
-                    "\(shop.sandbox)/__sandbox/transactions",
-                    #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "NOK", "status": "AUTHORIZED"}"#
-                ).json["id"]?.stringValue
-                let otherSession = try shop.http.postJSON(
-                    "\(shop.sandbox)/__sandbox/transactions",
-                    #"{"merchant_reference": "\#(id)", "amount": 29900, "currency": "NOK", "status": "AUTHORIZED", "session_id": "P00000000.other"}"#
-                ).json["id"]?.stringValue
+                let noSession = try transaction(#""amount": 29900, "currency": "NOK""#)
+                let otherSession = try transaction(#""amount": 29900, "currency": "NOK", "session_id": "P00000000.other""#)
 
-                let forgeries = [otherTransaction, try #require(wrongAmount), try #require(wrongCurrency), try #require(noSession),
-                                 try #require(otherSession), "T12345678.doesNotExist"]
+                let forgeries = [otherTransaction, wrongAmount, wrongCurrency, noSession, otherSession, "T12345678.doesNotExist"]
                 for forged in forgeries {
                     let query = FormEncoding.encode([("transaction_id", forged), ("merchant_reference", id)])
                     let response = try shop.http.get("\(stack.baseURL)/orders/\(id)/redirect?\(query)")

@@ -50,6 +50,24 @@ import TestSupport
         #expect(try store.order(id: order.id)?.status == .pending)
     }
 
+    /// A store whose locked order changes anyway fails that one request, not the worker.
+    @Test func aStoreThatBreaksItsLockFailsTheRequestOnly() throws {
+        struct Broken: OrderWriteTransaction {
+            let order: Order
+            func lockedOrder(id: String) throws -> Order? { order }
+            func update(_ next: Order, whereStatus previous: OrderStatus) throws -> Int { 0 }
+            func record(_ event: OrderEvent, orderID: String) throws {}
+            func openOperations(orderID: String) throws -> [OrderOperation] { [] }
+            func insert(_ operation: OrderOperation) throws {}
+            func lockedOperation(id: String) throws -> OrderOperation? { nil }
+            func apply(_ update: OperationUpdate, at time: Int64) throws {}
+            func link(_ link: IdempotencyLink, to resourceID: String) throws {}
+        }
+        let order = try service.create(CreateOrderInput(amount: 10_000, currency: "NOK", receipt: nil))
+        let change = OrderStatusChange(orderID: order.id, status: .cancelled, verified: false, source: "test", at: 1)
+        #expect(throws: OrderService.Failure.inconsistentStore(orderID: order.id)) { try change.apply(in: Broken(order: order)) }
+    }
+
     @Test func anOlderSnapshotNeverLowersTheTotals() throws {
         var order = try authorizedOrder()
         order.status = .partiallyRefunded

@@ -124,6 +124,13 @@ public struct Router: HTTPResponder {
         if Self.hasEmptySegment(request.path) {
             return renderer(for: path).render(Problem.notFound("No resource at \(request.path)."), for: request)
         }
+        // The server read no more than its limit: every route answers 413, whatever it reads.
+        if request.bodyExceedsLimit {
+            return renderer(for: path).render(
+                Problem(status: .contentTooLarge, title: "Payload Too Large", detail: "The request body is larger than the service accepts.", field: "body"),
+                for: request
+            )
+        }
         if let field = FormEncoding.firstInvalidField(request.query) {
             return renderer(for: path).render(Problem.invalidField(field, "Query parameter \(field) has a malformed percent escape or is not valid UTF-8."), for: request)
         }
@@ -172,6 +179,7 @@ public struct Router: HTTPResponder {
 
     /// True when the route that answers `request` waits on an outbound call.
     public func callsOut(_ request: HTTPRequest) -> Bool {
+        guard !request.bodyExceedsLimit else { return false }
         let path = Self.segments(request.path).map { FormEncoding.percentDecode($0) }
         for group in groups {
             for route in group.routes where route.callsOut && Self.matches(route, request.method) && Self.match(route.segments, path) != nil {

@@ -34,9 +34,10 @@ extension OrderStatusChange {
         case .refuse:
             result = .refused(order)
         case .apply(let next):
-            // The order is locked since the read; a miss is a bug, not a race.
+            // The order is locked since the read: a miss means the store broke its promise. It
+            // fails this request (a 500, the transaction rolled back), not the whole worker.
             let changed = try transaction.update(next, whereStatus: order.status)
-            precondition(changed == 1, "order \(next.id) changed under its lock")
+            guard changed == 1 else { throw OrderService.Failure.inconsistentStore(orderID: next.id) }
             if operation == nil {
                 try transaction.record(
                     OrderEvent(at: at, from: order.status, to: next.status, source: source, transactionID: transactionID, detail: detail),
