@@ -42,6 +42,32 @@ extension IntegrationSuite {
             }
         }
 
+        /// An order's life can be followed in the worker log by its id: created, each status
+        /// change (from → to, with its session, transaction and totals), each operation step.
+        @Test func anOrdersLifeCanBeFollowedInTheLog() throws {
+            try StackHarness.withStack(workers: 1, threads: 2, sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { stack, shop in
+                let (id, transactionID) = try LifecycleTests.paidOrder(shop, amount: 20_000)
+                #expect(try shop.http.postJSON("/orders/\(id)/capture", #"{"amount": 20000}"#).status == 200)
+                let refund = try shop.http.postJSON("/orders/\(id)/refund", #"{"amount": 5000}"#)
+                #expect(refund.status == 200)
+                let operationID = try #require(refund.json["operations"]?.arrayValue?.first?["id"]?.stringValue)
+                stack.stop()
+
+                let log = try String(contentsOfFile: stack.path("payments-worker.log"), encoding: .utf8)
+                let life = log.split(separator: "\n").filter { $0.contains("order=\(id)") }.map(String.init)
+                func line(_ message: String, _ fields: [String]) -> Bool {
+                    life.contains { line in line.contains("msg=\"\(message)\"") && fields.allSatisfy { line.contains($0) } }
+                }
+                #expect(line("order created", ["amount=20000", "currency=NOK", "rid="]), "\(life)")
+                #expect(line("order status", ["from=CREATED", "to=PENDING", "session="]), "\(life)")
+                #expect(line("order status", ["from=PENDING", "to=AUTHORIZED", "transaction=\(transactionID)", "source=redirect"]), "\(life)")
+                #expect(line("order operation", ["kind=capture", "state=requested", "amount=20000"]), "\(life)")
+                #expect(line("order status", ["from=AUTHORIZED", "to=CAPTURED", "captured=20000"]), "\(life)")
+                #expect(line("order operation", ["operation=\(operationID)", "kind=refund", "state=succeeded"]), "\(life)")
+                #expect(line("order status", ["from=CAPTURED", "to=PARTIALLY_REFUNDED", "refunded=5000"]), "\(life)")
+            }
+        }
+
         @Test func logLevelWarningDropsRequestLines() throws {
             try StackHarness.withStack(workers: 1, threads: 2, workerEnvironment: ["LOG_LEVEL": "warning"]) { stack, shop in
                 #expect(try shop.http.get("/orders").status == 200)

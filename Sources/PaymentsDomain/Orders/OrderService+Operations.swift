@@ -52,6 +52,10 @@ extension OrderService {
             case .notFound:
                 throw OperationFailure.orderNotFound
             case .started(let order, let operation):
+                log.log(.info, "order operation", [
+                    ("order", order.id), ("operation", operation.id), ("kind", operation.kind.rawValue),
+                    ("state", operation.state.rawValue), ("amount", operation.amount.map(String.init) ?? "-"), ("currency", order.currency),
+                ])
                 return try execute(operation, on: order)
             case .refused(let order, let violation):
                 // An unfinished operation may have finished in Dintero meanwhile: look once.
@@ -89,7 +93,7 @@ extension OrderService {
             guard waited >= resendAfter else {
                 throw OperationFailure.outcomeUnknown(order, operation, .timedOut)
             }
-            _ = try store.transition(record(operation, on: order, .init(id: operation.id, state: .requested, detail: "sent again: no trace in Dintero's events after \(Int(waited)) s")))
+            _ = try transition(record(operation, on: order, .init(id: operation.id, state: .requested, detail: "sent again: no trace in Dintero's events after \(Int(waited)) s")), from: order)
             return try execute(operation, on: order)
         }
     }
@@ -126,10 +130,10 @@ extension OrderService {
         } catch {
             throw OperationFailure.unavailable(order, error)
         }
-        let result = try store.transition(OrderStatusChange(
+        let result = try transition(OrderStatusChange(
             orderID: orderID, status: .cancelled, verified: false, source: "cancel",
             detail: detail, at: clock.now().epochMilliseconds
-        ))
+        ), from: order)
         return result.order ?? order
     }
 
@@ -155,11 +159,11 @@ extension OrderService {
             ))
         } catch .busy(let seconds) {
             // Refused by our own bulkhead or circuit breaker: nothing was sent.
-            _ = try store.transition(record(operation, on: order, .init(id: operation.id, state: .notSent, detail: Self.notSentDetail)))
+            _ = try transition(record(operation, on: order, .init(id: operation.id, state: .notSent, detail: Self.notSentDetail)), from: order)
             throw OperationFailure.unavailable(order, .busy(retryAfter: seconds))
         } catch where error.isRejection {
             log.warning("order \(order.id): Dintero refused \(operation.kind.rawValue) \(operation.id): \(error)")
-            let result = try store.transition(record(operation, on: order, .init(id: operation.id, state: .failed, detail: error.summary)))
+            let result = try transition(record(operation, on: order, .init(id: operation.id, state: .failed, detail: error.summary)), from: order)
             throw OperationFailure.rejected(result.order ?? order, operation, error)
         } catch {
             log.warning("order \(order.id): \(operation.kind.rawValue) \(operation.id) outcome unknown: \(error)")
@@ -170,7 +174,7 @@ extension OrderService {
             try apply(transaction, to: operation, order: order)
             return try current(operation)
         case .accepted(let requestID):
-            _ = try store.transition(record(operation, on: order, .init(id: operation.id, state: .pending, requestID: requestID)))
+            _ = try transition(record(operation, on: order, .init(id: operation.id, state: .pending, requestID: requestID)), from: order)
             return try current(operation)
         }
     }
@@ -194,7 +198,7 @@ extension OrderService {
             return true
         }
         if giveUp, operation.state == .requested, clock.now().epochMilliseconds - operation.updatedAt > Self.operationDoubtMilliseconds {
-            _ = try store.transition(record(operation, on: order, .init(id: operation.id, state: .failed, detail: "no trace in Dintero's events; never done")))
+            _ = try transition(record(operation, on: order, .init(id: operation.id, state: .failed, detail: "no trace in Dintero's events; never done")), from: order)
             return true
         }
         return false
@@ -208,7 +212,7 @@ extension OrderService {
         let now = clock.now().epochMilliseconds
         let change = OrderStatusChange(orderID: order.id, transaction: transaction, source: operation.kind.rawValue, at: now, operation: update)
             ?? record(operation, on: order, update)
-        _ = try store.transition(change)
+        _ = try transition(change, from: order)
     }
 
     /// A change that keeps the order as it is and only records the operation's new state.

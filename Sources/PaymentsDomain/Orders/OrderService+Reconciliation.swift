@@ -70,7 +70,7 @@ extension OrderService {
         } else {
             return false
         }
-        let result = try store.transition(OrderStatusChange(orderID: order.id, status: status, verified: false, source: "reconcile", detail: detail, at: now))
+        let result = try transition(OrderStatusChange(orderID: order.id, status: status, verified: false, source: "reconcile", detail: detail, at: now), from: order)
         if case .changed = result { return true }
         return false
     }

@@ -89,6 +89,7 @@ public struct OrderService {
         let id = RandomUUID.string()
         let order = Order(id: id, createdAt: now, updatedAt: now, amount: input.amount, currency: input.currency, receipt: input.receipt, status: .created)
         try store.insert(order, linking: link)
+        logCreated(order)
         return try openSession(for: order)
     }
 
@@ -110,10 +111,10 @@ public struct OrderService {
         let now = clock.now().epochMilliseconds
         var failed = 0
         for order in try store.orders(in: .created, createdBefore: now - Int64(grace * 1000), limit: 100) {
-            let result = try store.transition(OrderStatusChange(
+            let result = try transition(OrderStatusChange(
                 orderID: order.id, status: .sessionFailed, verified: false, source: "sweeper",
                 detail: "create interrupted before the payment session was stored", at: now
-            ))
+            ), from: order)
             if case .changed = result { failed += 1 }
         }
         return failed
@@ -138,16 +139,16 @@ public struct OrderService {
             ))
         } catch {
             log.warning("order \(id): creating the Dintero session failed: \(error)")
-            _ = try store.transition(OrderStatusChange(
+            _ = try transition(OrderStatusChange(
                 orderID: id, status: .sessionFailed, verified: false, source: "create",
                 detail: error.description, at: clock.now().epochMilliseconds
-            ))
+            ), from: order)
             throw Failure.sessionFailed(orderID: id, reason: error)
         }
-        let result = try store.transition(OrderStatusChange(
+        let result = try transition(OrderStatusChange(
             orderID: id, status: .pending, verified: false, session: session, source: "create",
             at: clock.now().epochMilliseconds, expiresAt: expiresAt
-        ))
+        ), from: order)
         guard case .changed(let stored) = result else { throw Failure.inconsistentStore(orderID: id) }
         return stored
     }
@@ -188,7 +189,7 @@ public struct OrderService {
             log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.status)")
             return .unverified(order)
         }
-        let result = try store.transition(change)
+        let result = try transition(change, from: order)
         guard var current = result.order else { return nil }
         if case .refused = result, current.transactionID != transaction.id {
             log.warning("order \(order.id): already paid by transaction \(current.transactionID ?? "-"), refused \(transaction.id)")
@@ -236,10 +237,10 @@ public struct OrderService {
             log.warning("order \(order.id): \(source.rawValue) reported error=\(error.prefix(100)) but session \(sessionID) is neither cancelled nor failed")
             return .unconfirmed(order)
         }
-        let result = try store.transition(OrderStatusChange(
+        let result = try transition(OrderStatusChange(
             orderID: order.id, status: status, verified: false, source: source.rawValue,
             detail: "error=\(error.prefix(100)) confirmed by session \(sessionID)", at: clock.now().epochMilliseconds
-        ))
+        ), from: order)
         return .settled(result.order ?? order)
     }
 
