@@ -56,10 +56,33 @@ integration-test: build
 	  '$(SWIFT) test --filter IntegrationTests && TEST_STORE=postgres $(SWIFT) test --skip-build --filter IntegrationTests'
 
 # Reloads the workers of a running `make run` (SIGHUP): settings files re-read, the binary on
-# disk picked up, no request dropped. In production: systemctl reload payments-worker.
+# disk picked up, no request dropped. Waits for the outcome in /status: a refused reload (a
+# broken setting; the old workers keep serving) fails with its reason. In production:
+# systemctl reload payments-worker, then /status or /readyz.
 reload:
-	@test -f run/payments-stack.pid || { echo "make run is not running (no run/payments-stack.pid)"; exit 1; }
-	kill -HUP "$$(cat run/payments-stack.pid)"
+	@pidfile="$${RUN_DIR:-run}/payments-stack.pid"; \
+	test -f "$$pidfile" || { echo "make run is not running (no $$pidfile)"; exit 1; }; \
+	since=$$(date +%s.%N); kill -HUP "$$(cat "$$pidfile")"; \
+	python3 -c "$$WAIT_FOR_RELOAD" "http://127.0.0.1:$${PORT:-3000}/status" "$$since"
+
+define WAIT_FOR_RELOAD
+import json, sys, time, urllib.request
+from datetime import datetime
+url, since = sys.argv[1], float(sys.argv[2])
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        last = json.load(urllib.request.urlopen(url, timeout=2))["supervisor"]["last_reload"]
+    except Exception:
+        last = None
+    if last and datetime.fromisoformat(last["at"].replace("Z", "+00:00")).timestamp() >= since - 0.01:
+        if last["outcome"] == "reloaded":
+            sys.exit(print("reloaded"))
+        sys.exit("reload refused, the workers keep running: " + str(last["error"]))
+    time.sleep(0.2)
+sys.exit("no reload outcome in " + url + " after 120 s")
+endef
+export WAIT_FOR_RELOAD
 
 # The OpenAPI document checked against a running stack (schemathesis, ~1 min), the shopper
 # pages in headless Chromium (~15 s), then the unit suites, then the integration suites, which

@@ -91,6 +91,12 @@ public final class LocalStack: @unchecked Sendable {
     public func start(timeout: TimeInterval = 30) throws {
         let run = configuration.runDirectory
         try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        // A port already taken would let the readiness probe below reach whatever holds it.
+        for (name, port) in [("PORT", configuration.port), ("SANDBOX_PORT", configuration.sandboxPort)] {
+            if let port, !Self.isFree(port) {
+                throw StartError(description: "127.0.0.1:\(port) is in use (another make run?); choose another with \(name)=…")
+            }
+        }
         var sandboxSocket: String?
         var workerEnvironment = ProcessInfo.processInfo.environment
         workerEnvironment["ORDERS_DB"] = databasePath
@@ -167,11 +173,11 @@ public final class LocalStack: @unchecked Sendable {
             defer { processes.removeAll() }
             return processes
         }
-        for (name, process) in started.reversed() where process.isRunning {
+        for (name, process) in started.reversed() where !process.hasExited {
             kill(process.processIdentifier, name == "nginx" ? SIGQUIT : SIGTERM)
-            if !process.waitForExit(timeout: timeout) {
+            if !Self.waitUntilExited(process, timeout: timeout) {
                 kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                Self.waitUntilExited(process, timeout: 5)
             }
         }
     }
@@ -185,13 +191,14 @@ public final class LocalStack: @unchecked Sendable {
     /// it is still running.
     public func waitForExit(_ name: String, timeout: TimeInterval) -> Int32? {
         guard let process = lock.withLock({ processes.first { $0.name == name }?.process }) else { return nil }
-        return process.waitForExit(timeout: timeout) ? process.terminationStatus : nil
+        guard Self.waitUntilExited(process, timeout: timeout) else { return nil }
+        return process.exitDescription.flatMap { $0.hasPrefix("status ") ? Int32($0.dropFirst(7)) : nil } ?? -1
     }
 
     /// Blocks until a started process exits on its own; returns its name.
     public func waitForAnyExit() -> String {
         while true {
-            if let exited = lock.withLock({ processes.first { !$0.process.isRunning }?.name }) { return exited }
+            if let exited = lock.withLock({ processes.first { $0.process.hasExited }?.name }) { return exited }
             usleep(200_000)
         }
     }
@@ -204,8 +211,9 @@ public final class LocalStack: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw StartError(description: "\(executable) not found; build first (swift build)")
         }
+        // Appended to, never emptied: a failed start's log is still there after the next one.
         let logPath = path("\(name).log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
@@ -223,12 +231,12 @@ public final class LocalStack: @unchecked Sendable {
         let deadline = Date() + timeout
         while Date() < deadline {
             if ready() { return }
-            if let dead = lock.withLock({ processes.first { !$0.process.isRunning } }) {
+            if let dead = lock.withLock({ processes.first { $0.process.hasExited } }) {
                 let logPath = path("\(dead.name).log")
                 // The reason is usually the last thing the process said; show it, not just where it is.
                 let said = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
                     .split(separator: "\n").suffix(5).map { "  | \($0)" }.joined(separator: "\n")
-                throw StartError(description: "\(dead.name) exited with status \(dead.process.terminationStatus) while waiting for \(what); see \(logPath)\(said.isEmpty ? "" : ":\n" + said)")
+                throw StartError(description: "\(dead.name) exited with \(dead.process.exitDescription ?? "an unknown status") while waiting for \(what); see \(logPath)\(said.isEmpty ? "" : ":\n" + said)")
             }
             usleep(50_000)
         }
@@ -238,6 +246,30 @@ public final class LocalStack: @unchecked Sendable {
     private static func answers(_ url: String, via transport: URLSessionTransport, with statuses: Set<Int>) -> Bool {
         guard let response = try? transport.send(TransportRequest(method: "GET", url: url, timeout: 2)) else { return false }
         return statuses.contains(response.status.code)
+    }
+
+    /// Polls until `process` has exited (reaped or not) or `timeout` passes.
+    @discardableResult
+    private static func waitUntilExited(_ process: Process, timeout: TimeInterval) -> Bool {
+        let deadline = Date() + timeout
+        while !process.hasExited, Date() < deadline { usleep(20_000) }
+        return process.hasExited
+    }
+
+    /// True when nothing listens on 127.0.0.1:`port` (a bind succeeds).
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var reuse: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     static func nginxPath() -> String {

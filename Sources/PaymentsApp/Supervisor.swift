@@ -37,7 +37,8 @@ enum Supervisor {
             onExit: { pid in retiring.withLock { _ in board.retire(pid: pid) } }
         )
         try supervisor.start()
-        publishReports(of: supervisor, options: options, to: board, log: log)
+        let lastReload = Mutex<ReloadOutcome?>(nil)
+        publishReports(of: supervisor, options: options, to: board, lastReload: { lastReload.withLock { $0 } }, log: log)
         log.info("listening on \(socketPath): \(options.workers) workers × \(options.threads) threads, database \(configuration.storage)")
         while true {
             let signal = ProcessSignals.wait(for: ProcessSignals.termination + [ProcessSignals.reload])
@@ -46,14 +47,21 @@ enum Supervisor {
                 break
             }
             // Settings the new workers will read: refuse the reload, not the service, if broken.
+            // Either outcome is published (/status, /readyz), so a refusal is never silent.
+            let asked = Date().timeIntervalSince1970
             do {
                 _ = try ServiceConfiguration.from(Environment())
             } catch {
                 log.error("SIGHUP: reload refused, the workers keep running: configuration: \(error)")
+                lastReload.withLock { $0 = ReloadOutcome(at: asked, succeeded: false, error: "configuration: \(error)") }
                 continue
             }
             log.info("SIGHUP: reloading: replacing \(options.workers) workers one at a time")
-            if supervisor.reload(drainSeconds: 30) { log.info("reloaded") }
+            let reloaded = supervisor.reload(drainSeconds: 30)
+            if reloaded { log.info("reloaded") }
+            lastReload.withLock {
+                $0 = ReloadOutcome(at: asked, succeeded: reloaded, error: reloaded ? nil : "a new worker exited at once; see the log")
+            }
         }
         supervisor.stop(drainSeconds: 30)
         do {
@@ -87,14 +95,18 @@ enum Supervisor {
     }
 
     /// Publishes the supervisor's report every second on a thread of its own.
-    private static func publishReports(of supervisor: FastCGISupervisor, options: WorkerOptions, to board: StatusBoard, log: Logger) {
+    private static func publishReports(
+        of supervisor: FastCGISupervisor, options: WorkerOptions, to board: StatusBoard,
+        lastReload: @escaping @Sendable () -> ReloadOutcome?, log: Logger
+    ) {
         let startedAt = Date().timeIntervalSince1970
         board.keepPublishing(every: 1, what: "the supervisor's status report", log: log) { board in
             let statistics = supervisor.statistics
             try board.publish(SupervisorReport(
                 pid: getpid(), startedAt: startedAt, takenAt: Date().timeIntervalSince1970,
                 configuredWorkers: options.workers, threadsPerWorker: options.threads,
-                workers: statistics.workers, restarts: statistics.restarts, reloads: statistics.reloads
+                workers: statistics.workers, restarts: statistics.restarts, reloads: statistics.reloads,
+                lastReload: lastReload()
             ))
         }
     }

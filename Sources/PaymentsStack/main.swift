@@ -3,6 +3,7 @@ import FastCGI
 import Foundation
 import LocalStack
 import ServiceSupport
+import Synchronization
 
 // `make run`: the whole stack in the foreground until Ctrl-C.
 ProcessSignals.blockTermination()
@@ -36,9 +37,13 @@ do {
 
         Ctrl-C stops everything; `make reload` replaces the workers without dropping a request.
         """.utf8))
+    let failed = Atomic<Bool>(false)
     DispatchQueue.global().async {
         let name = stack.waitForAnyExit()
-        log.error("\(name) exited unexpectedly; stopping the stack")
+        failed.store(true, ordering: .sequentiallyConsistent)
+        let logPath = "\(stack.configuration.runDirectory)/\(name).log"
+        let said = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5).map { "  | \($0)" }
+        FileHandle.standardError.write(Data("\(name) exited unexpectedly; stopping the stack. See \(logPath):\n\(said.joined(separator: "\n"))\n".utf8))
         kill(getpid(), SIGTERM)
     }
     // `make reload` (SIGHUP here) reloads the workers: settings files re-read, new binary.
@@ -51,8 +56,9 @@ do {
     try? FileManager.default.removeItem(atPath: pidFile)
     log.info("stopping")
     stack.stop()
-    exit(0)
+    exit(failed.load(ordering: .sequentiallyConsistent) ? 1 : 0)
 } catch {
-    log.error("\(error)")
-    exit(1)
+    // Plain text: the reason may span lines (the failing process's last words).
+    FileHandle.standardError.write(Data("make run: \(error)\n".utf8))
+    exit("\(error)".contains("exited with status 78") ? 78 : 1)
 }

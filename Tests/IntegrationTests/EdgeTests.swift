@@ -284,6 +284,24 @@ extension IntegrationSuite {
             }
         }
 
+        /// A socket listening on 127.0.0.1:`port`, or nil when the port is taken.
+        static func listen(on port: Int) -> Int32? {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0, Glibc.listen(fd, 16) == 0 else {
+                close(fd)
+                return nil
+            }
+            return fd
+        }
+
         /// A TCP connection to 127.0.0.1:`port`, from the loopback address `source` when given;
         /// nil when the system refuses.
         static func openConnection(to port: Int, from source: String? = nil) -> Int32? {

@@ -91,8 +91,21 @@ struct OperationsController {
             degraded = degraded || state != "closed"
             checks.append((target, .object([("status", .string(state == "closed" ? "ok" : "degraded")), ("circuit", .string(state))])))
         }
+        // A refused reload leaves the old workers serving, but the operator's change is not in
+        // effect: degraded until a reload succeeds.
+        if let reload = current.supervisor?.lastReload, !reload.succeeded {
+            degraded = true
+            checks.append(("reload", .object([("status", .string("failing")), ("detail", .string(reload.error ?? "refused"))])))
+        }
         let verdict = !ready ? "not_ready" : degraded ? "degraded" : "ready"
         return .json(.object([("status", .string(verdict)), ("checks", .object(checks))]), status: ready ? .ok : .serviceUnavailable)
+    }
+
+    private static func json(_ reload: ReloadOutcome) -> JSONValue {
+        .object([
+            ("at", .string(iso(reload.at))), ("outcome", .string(reload.succeeded ? "reloaded" : "refused")),
+            ("error", reload.error.map(JSONValue.string) ?? .null),
+        ])
     }
 
     func status(_ view: View) -> JSONValue {
@@ -107,6 +120,7 @@ struct OperationsController {
                 ("uptime_seconds", .int(Int(now - supervisor.startedAt))),
                 ("restarts", .int(supervisor.restarts)),
                 ("reloads", .int(supervisor.reloads)),
+                ("last_reload", supervisor.lastReload.map(Self.json) ?? .null),
             ])))
         }
         members += [

@@ -30,4 +30,17 @@ struct SupervisorReport: Codable, Sendable {
     var workers: [Int32]
     var restarts: Int
     var reloads: Int
+    /// The last SIGHUP's outcome, if there was one.
+    var lastReload: ReloadOutcome?
+}
+
+/// What became of a reload request (SIGHUP), for `/status`, `/readyz` and `make reload`.
+struct ReloadOutcome: Codable, Sendable, Equatable {
+    /// Unix seconds when the reload was asked for.
+    var at: Double
+    /// True when the workers were replaced; false when the reload was refused and the old
+    /// workers kept serving.
+    var succeeded: Bool
+    /// Why it was refused.
+    var error: String?
 }
