@@ -23,6 +23,9 @@ public struct APIKeys: Sendable {
     /// True when no key is configured (the merchant endpoints are open).
     public var isEmpty: Bool { keys.isEmpty }
 
+    /// How many keys are configured (a rotation has two).
+    public var count: Int { keys.count }
+
     /// The scope of the request's key: `key:<first 16 hex digits of its SHA-256>` (so a key
     /// never reaches storage), `open` without configured keys; a 401 problem otherwise.
     func authenticate(_ request: HTTPRequest) throws(Problem) -> String {

@@ -128,6 +128,19 @@ public struct ServiceConfiguration: Sendable {
         )
     }
 
+    /// What this process runs with, for the start-up log: the store, the Dintero target and
+    /// mode, how many API keys (never the keys), whether callbacks must be signed.
+    public var summary: [(String, String)] {
+        let sandbox = DinteroConfiguration.Sandbox.defaults
+        let mode = dintero.clientID == sandbox.clientID && dintero.clientSecret == sandbox.clientSecret ? "local sandbox"
+            : dintero.accountID.hasPrefix("P") ? "production" : "test"
+        return [
+            ("store", storage.description), ("dintero", dintero.apiBaseURL), ("dintero_mode", mode), ("account", dintero.accountID),
+            ("api_keys", apiKeys.isEmpty ? "none (merchant endpoints open)" : String(apiKeys.count)),
+            ("callback_signatures", callbackSignature == nil ? "not required" : "required"), ("public_base_url", publicBaseURL),
+        ]
+    }
+
     /// The order flows on one thread's store.
     public func orderService(store: OrderStore, gateway: PaymentGateway, clock: WallClock, log: Logger) -> OrderService {
         OrderService(

@@ -11,6 +11,7 @@ enum Supervisor {
         // Exactly one process (this one) migrates before any worker opens the database (with
         // PostgreSQL, the first host to start does; the others find nothing left to do).
         try configuration.storage.migrate()
+        log.log(.info, "starting", configuration.summary)
         configuration.logSecurityWarnings(log)
         // The sweeper's own Dintero client (reconciliation), separate from the workers'.
         let gateway = DinteroClient(configuration: configuration.dintero, transport: URLSessionTransport(), log: log)

@@ -16,6 +16,7 @@ enum Worker {
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
             try configuration.storage.migrate()
+            log.log(.info, "starting", configuration.summary)
             configuration.logSecurityWarnings(log)
         } else {
             try configuration.storage.checkSchema()

@@ -23,6 +23,22 @@ import Testing
         #expect(try ServiceConfiguration.from(Environment([:])).apiKeys.isEmpty)
     }
 
+    /// The start-up summary says what is loaded (how many keys, which Dintero, which store),
+    /// never a secret.
+    @Test func theStartUpSummaryNamesNoSecret() throws {
+        var environment = Self.realDintero
+        environment["PAYMENTS_API_KEY"] = "key-one-0123456789,key-two-0123456789"
+        environment["DATABASE_URL"] = "postgres://app:db-password@db.internal:5432/payments"
+        let summary = Dictionary(try ServiceConfiguration.from(Environment(environment)).summary, uniquingKeysWith: { a, _ in a })
+        #expect(summary["api_keys"] == "2")
+        #expect(summary["dintero_mode"] == "production")
+        #expect(summary["account"] == "P00000001")
+        #expect(summary["store"]?.contains("db.internal") == true)
+        let text = summary.values.joined(separator: " ")
+        for secret in ["key-one", "key-two", "db-password", "secret"] { #expect(!text.contains(secret), "\(secret) in \(text)") }
+        #expect(Dictionary(try ServiceConfiguration.from(Environment([:])).summary, uniquingKeysWith: { a, _ in a })["dintero_mode"] == "local sandbox")
+    }
+
     @Test func secretFilesReadableByOthersAreNamed() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
