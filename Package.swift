@@ -59,6 +59,7 @@ let package = Package(
         // Composition root: configuration, supervisor and worker modes, sweepers.
         .target(name: "PaymentsApp", dependencies: [
             "PaymentsAPI", "Dintero", "CardProvider", "PaymentsSQLite", "PaymentsPostgres", "FastCGI", "HTTPKit", "ServiceSupport",
+            "SQLite", "PaymentsDomain",
         ]),
 
         // Starts nginx, workers and sandbox on loopback (make run, integration tests).

@@ -11,6 +11,11 @@ public enum PaymentsWorkerMain {
             log = try Logger.from(environment, label: "payments-worker")
             let options = try WorkerOptions.parse(arguments, environment: environment)
             let configuration = try ServiceConfiguration.from(environment)
+            if let target = options.backupPath {
+                let written = try configuration.storage.backup(to: target)
+                log.info("backup: \(written)")
+                return 0
+            }
             if let socketPath = options.socketPath, !options.isChild {
                 try Supervisor.run(options: options, socketPath: socketPath, configuration: configuration, log: log)
             } else {

@@ -18,6 +18,8 @@ struct WorkerOptions {
     /// Where the supervisor and its workers publish status reports (`/status`, `/metrics`);
     /// the supervisor defaults it to `<socket>.status`.
     var statusDirectory: String?
+    /// `backup FILE`: write a backup of the SQLite database there and exit.
+    var backupPath: String?
 
     static let usage = """
         usage: payments-worker [--socket PATH] [--workers N] [--threads N] [--socket-mode OCTAL]
@@ -31,6 +33,9 @@ struct WorkerOptions {
           --socket-mode M    permissions of the socket file (env FCGI_SOCKET_MODE, default 660)
           --status-dir DIR   where processes publish the figures of /status and /metrics
                              (env STATUS_DIR, default: the socket path + ".status")
+        payments-worker backup FILE
+                             write a backup of the SQLite database (ORDERS_DB) to FILE while
+                             the service runs, checked, then exit
         Service settings come from the environment; see README.md.
         """
 
@@ -57,6 +62,7 @@ struct WorkerOptions {
         }
         while let flag = rest.popFirst() {
             switch flag {
+            case "backup": options.backupPath = try value(flag)
             case "--socket": options.socketPath = try value(flag)
             case "--workers": options.workers = try count(flag, 1...64)
             case "--threads": options.threads = try count(flag, 1...256)

@@ -245,6 +245,17 @@ public final class Connection {
         return try bracket(begin: "BEGIN DEFERRED", commit: "COMMIT", rollback: "ROLLBACK", inside: .reading, body)
     }
 
+    /// Writes a consistent copy of the database to `path` (`VACUUM INTO`): a snapshot as of one
+    /// read transaction, taken while other connections keep writing, compacted, with no WAL.
+    public func copy(to path: String) throws {
+        try execute("VACUUM INTO '\(path.replacingOccurrences(of: "'", with: "''"))'")
+    }
+
+    /// `PRAGMA integrity_check`'s verdict: "ok", or what is wrong.
+    public func integrityCheck() throws -> String {
+        try read { db in try db.queryOne("PRAGMA integrity_check")?.get(at: 0) as String? } ?? "no answer"
+    }
+
     /// Runs statements outside any transaction: connection pragmas and checkpoints.
     public func execute(_ sql: String) throws {
         var errorMessage: UnsafeMutablePointer<CChar>?
