@@ -95,6 +95,44 @@ extension IntegrationSuite {
             }
         }
 
+        /// Business metrics: orders created and their status changes, operations by outcome,
+        /// amounts by currency, verification refusals, card charges by outcome.
+        @Test func businessMetricsCountWhatHappened() throws {
+            try StackHarness.withStack(workers: 1, threads: 2, sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { stack, shop in
+                let (id, _) = try LifecycleTests.paidOrder(shop, amount: 20_000)
+                #expect(try shop.http.postJSON("/orders/\(id)/capture", #"{"amount": 20000}"#).status == 200)
+                #expect(try shop.http.postJSON("/orders/\(id)/refund", #"{"amount": 5000}"#).status == 200)
+                let other = try #require(try shop.createOrder()["id"]?.stringValue)
+                let foreign = try #require(try shop.http.postJSON("\(shop.sandbox)/__sandbox/transactions",
+                                                                 #"{"merchant_reference": "\#(other)", "amount": 29900, "currency": "NOK"}"#).json["id"]?.stringValue)
+                #expect(try shop.http.get("/orders/\(other)/redirect?transaction_id=\(foreign)").status == 422)
+                for card in ["4242424242424242", "4000000000000002"] {
+                    let payment = try shop.http.postJSON("/payments", #"{"reference":"R","amount":"100","returnUrl":"https://shop.example/r"}"#)
+                    let txid = try #require(payment.json["transactionId"]?.stringValue)
+                    #expect(try shop.http.postJSON("/payments/\(txid)/card", #"{"cardno":"\#(card)","cvc":"123","enddate":"12/30"}"#).status == 200)
+                }
+                let expected: [String: Double] = [
+                    #"payments_orders_created_total{currency="NOK"}"#: 2,
+                    #"payments_order_status_changes_total{to="AUTHORIZED"}"#: 1,
+                    #"payments_order_status_changes_total{to="PARTIALLY_REFUNDED"}"#: 1,
+                    #"payments_order_operations_total{kind="capture",outcome="succeeded"}"#: 1,
+                    #"payments_order_operations_total{kind="refund",outcome="succeeded"}"#: 1,
+                    #"payments_order_operation_amount_minor_total{kind="capture",currency="NOK"}"#: 20_000,
+                    #"payments_order_operation_amount_minor_total{kind="refund",currency="NOK"}"#: 5_000,
+                    #"payments_verification_refusals_total{source="redirect"}"#: 1,
+                    #"payments_card_payments_total{outcome="approved"}"#: 1,
+                    #"payments_card_payments_total{outcome="declined"}"#: 1,
+                ]
+                // (A worker's figures are published once a second.)
+                var last: [String: Double] = [:]
+                let seen = shop.eventually(timeout: 10) {
+                    last = (try? Self.metrics(shop)) ?? [:]
+                    return expected.allSatisfy { last[$0.key] == $0.value }
+                }
+                #expect(seen, "\(expected.filter { last[$0.key] != $0.value }.map { "\($0.key): \(last[$0.key] ?? -1)" })")
+            }
+        }
+
         /// Readiness is a real write: while another connection holds the write lock past the
         /// busy timeout, /readyz says 503 and why; the waits show in the busy-retry counter.
         @Test(.enabled(if: TestStore.integration == .sqlite, "SQLite's file lock; PostgreSQL's outage is PostgresOutageTests"))

@@ -143,6 +143,7 @@ public struct OrdersController {
             query: request.query, now: clock.now().epochMilliseconds / 1000
         )
         if case .failure(let failure) = result {
+            BusinessCounters.add(BusinessMetric.callbackSignatureFailures)
             throw Problem(status: .unauthorized, title: "Callback signature refused", detail: "\(failure.description.prefix(1).uppercased())\(failure.description.dropFirst()).", field: "Dintero-Signature")
         }
     }

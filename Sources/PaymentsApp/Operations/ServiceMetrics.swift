@@ -1,3 +1,4 @@
+import PaymentsDomain
 import ServiceSupport
 
 /// The metric names the service exposes at `/metrics`, with their help texts.
@@ -47,6 +48,13 @@ enum ServiceMetrics {
         .init(sqliteBusyRetries, .counter, "Times a SQLite connection waited for another connection's lock."),
         .init(sqliteWALPauses, .counter, "Writes that paused because the SQLite WAL was past WAL_PAUSE_BYTES."),
         .init(walBytes, .gauge, "Size of the SQLite write-ahead log file."),
+        .init(BusinessMetric.ordersCreated, .counter, "Orders created, by currency."),
+        .init(BusinessMetric.orderStatusChanges, .counter, "Orders that moved to a status, by that status (to)."),
+        .init(BusinessMetric.operations, .counter, "Captures, refunds and voids that ended, by kind and outcome (succeeded, failed, not_sent)."),
+        .init(BusinessMetric.amounts, .counter, "Amounts captured and refunded, in minor units, by kind and currency."),
+        .init(BusinessMetric.verificationRefusals, .counter, "Returns and callbacks whose transaction did not prove the order's payment, by source."),
+        .init(BusinessMetric.callbackSignatureFailures, .counter, "Callbacks refused for a missing or wrong Dintero-Signature."),
+        .init(BusinessMetric.cardPayments, .counter, "Card charges of the /payments broker, by outcome (approved, declined, error)."),
         .init(databaseBytes, .gauge, "Size of the SQLite database file."),
     ])
 }

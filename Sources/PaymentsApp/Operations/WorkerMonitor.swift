@@ -71,6 +71,7 @@ final class WorkerMonitor: Sendable {
         let (threads, busy, accepted) = (statistics?.threads ?? 0, statistics?.busy ?? 0, statistics?.accepted ?? 0)
         var metrics = requestMetrics()
         metrics.counters[ServiceMetrics.acceptedRequests] = Double(accepted)
+        metrics.counters.merge(BusinessCounters.snapshot) { _, business in business }
         metrics.counters[ServiceMetrics.sqliteBusyRetries] = Double(Connection.busyRetries)
         metrics.counters[ServiceMetrics.sqliteWALPauses] = Double(Connection.walPauses)
         metrics.counters[ServiceMetrics.urlSessionSocketActions] = Double(URLSessionTransport.SocketFix.socketActions)

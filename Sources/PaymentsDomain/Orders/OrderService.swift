@@ -183,6 +183,7 @@ public struct OrderService {
         }
         if let mismatch = Self.mismatch(transaction, order) {
             log.warning("order \(order.id): \(source.rawValue) transaction \(transaction.id) refused: \(mismatch)")
+            BusinessCounters.add(BusinessMetric.verificationRefusals, ["source": source.rawValue])
             return .unverified(order)
         }
         guard let change = OrderStatusChange(orderID: order.id, transaction: transaction, source: source.rawValue, at: clock.now().epochMilliseconds) else {

@@ -91,6 +91,7 @@ public struct CardPaymentService {
             state = .error
             changes = PaymentChanges(errorReason: error.description)
         }
+        BusinessCounters.add(BusinessMetric.cardPayments, ["outcome": state == .ok ? "approved" : changes.errorReason?.hasPrefix("declined") == true ? "declined" : "error"])
         do {
             _ = try store.transition(transactionID: payment.transactionID, from: .card, to: state, changes: changes, at: clock.now().epochMilliseconds)
         } catch {
