@@ -62,6 +62,8 @@ public final class LocalStack: @unchecked Sendable {
     /// A failure to start; the message says which part and where its log is.
     public struct StartError: Error, CustomStringConvertible {
         public let description: String
+        /// The exit status of the part that exited while the stack started, if one did.
+        public var exitStatus: Int32?
     }
 
     public let configuration: Configuration
@@ -192,7 +194,7 @@ public final class LocalStack: @unchecked Sendable {
     public func waitForExit(_ name: String, timeout: TimeInterval) -> Int32? {
         guard let process = lock.withLock({ processes.first { $0.name == name }?.process }) else { return nil }
         guard Self.waitUntilExited(process, timeout: timeout) else { return nil }
-        return process.exitDescription.flatMap { $0.hasPrefix("status ") ? Int32($0.dropFirst(7)) : nil } ?? -1
+        return process.exitStatus ?? -1
     }
 
     /// Blocks until a started process exits on its own; returns its name.
@@ -232,11 +234,11 @@ public final class LocalStack: @unchecked Sendable {
         while Date() < deadline {
             if ready() { return }
             if let dead = lock.withLock({ processes.first { $0.process.hasExited } }) {
-                let logPath = path("\(dead.name).log")
-                // The reason is usually the last thing the process said; show it, not just where it is.
-                let said = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
-                    .split(separator: "\n").suffix(5).map { "  | \($0)" }.joined(separator: "\n")
-                throw StartError(description: "\(dead.name) exited with \(dead.process.exitDescription ?? "an unknown status") while waiting for \(what); see \(logPath)\(said.isEmpty ? "" : ":\n" + said)")
+                let status = dead.process.exitStatus
+                throw StartError(
+                    description: "\(dead.name) exited with status \(status.map(String.init) ?? "unknown") while waiting for \(what); \(lastWords(of: dead.name))",
+                    exitStatus: status
+                )
             }
             usleep(50_000)
         }
@@ -246,6 +248,15 @@ public final class LocalStack: @unchecked Sendable {
     private static func answers(_ url: String, via transport: URLSessionTransport, with statuses: Set<Int>) -> Bool {
         guard let response = try? transport.send(TransportRequest(method: "GET", url: url, timeout: 2)) else { return false }
         return statuses.contains(response.status.code)
+    }
+
+    /// Where a part's log is and its last lines: the reason a part stopped is usually the last
+    /// thing it said, so it is shown, not just where it is.
+    public func lastWords(of name: String) -> String {
+        let logPath = path("\(name).log")
+        let said = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+            .split(separator: "\n").suffix(5).map { "  | \($0)" }.joined(separator: "\n")
+        return "see \(logPath)\(said.isEmpty ? "" : ":\n" + said)"
     }
 
     /// Polls until `process` has exited (reaped or not) or `timeout` passes.

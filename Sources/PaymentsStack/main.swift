@@ -41,9 +41,7 @@ do {
     DispatchQueue.global().async {
         let name = stack.waitForAnyExit()
         failed.store(true, ordering: .sequentiallyConsistent)
-        let logPath = "\(stack.configuration.runDirectory)/\(name).log"
-        let said = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").suffix(5).map { "  | \($0)" }
-        FileHandle.standardError.write(Data("\(name) exited unexpectedly; stopping the stack. See \(logPath):\n\(said.joined(separator: "\n"))\n".utf8))
+        FileHandle.standardError.write(Data("\(name) exited unexpectedly; stopping the stack; \(stack.lastWords(of: name))\n".utf8))
         kill(getpid(), SIGTERM)
     }
     // `make reload` (SIGHUP here) reloads the workers: settings files re-read, new binary.
@@ -60,5 +58,6 @@ do {
 } catch {
     // Plain text: the reason may span lines (the failing process's last words).
     FileHandle.standardError.write(Data("make run: \(error)\n".utf8))
-    exit("\(error)".contains("exited with status 78") ? 78 : 1)
+    // A bad setting (78, EX_CONFIG) stays recognisable to the caller.
+    exit((error as? LocalStack.StartError)?.exitStatus == 78 ? 78 : 1)
 }

@@ -23,14 +23,21 @@ extension Process {
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
-    /// How it ended, once ``hasExited``: "status N" or "signal N" (reaping it when Foundation
-    /// has not, since `terminationStatus` traps while Foundation thinks it runs); nil before.
-    public var exitDescription: String? {
+    /// Its exit status once ``hasExited``, as a shell reports it (128 + the signal for a
+    /// process killed by one), reaping it when Foundation has not (`terminationStatus` traps
+    /// while Foundation thinks it runs); nil before, or when it cannot be learned.
+    public var exitStatus: Int32? {
         guard hasExited else { return nil }
-        if !isRunning { return "\(terminationReason == .uncaughtSignal ? "signal" : "status") \(terminationStatus)" }
-        var status: Int32 = 0
-        guard waitpid(processIdentifier, &status, WNOHANG) == processIdentifier else { return "an unknown status" }
-        return status & 0x7f == 0 ? "status \((status >> 8) & 0xff)" : "signal \(status & 0x7f)"
+        if isRunning {
+            var status: Int32 = 0
+            if waitpid(processIdentifier, &status, WNOHANG) == processIdentifier {
+                return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            // Foundation reaped it first: its status arrives as `isRunning` turns false.
+            waitForExit(timeout: 1)
+            if isRunning { return nil }
+        }
+        return terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus
     }
 }
 
