@@ -175,16 +175,16 @@ public final class FastCGIServer: Sendable {
             accepted.add(1, ordering: .relaxed)
             defer { busy.subtract(1, ordering: .relaxed) }
             let incoming = read(request, into: chunk)
-            let response = RequestContext.with(id: incoming.requestID) { responder.respond(to: incoming) }
-            if let start = response.deferred, let next = makeRequest(index) {
-                let parkedRequest = ParkedRequest(request, incoming: incoming, started: started, server: self)
-                parked.add(1, ordering: .sequentiallyConsistent)
-                request = next
-                start { parkedRequest.finish($0) }
-                continue
-            }
             RequestContext.with(id: incoming.requestID) {
-                complete(request, incoming: incoming, response: response.deferred == nil ? response : Self.cannotPark, started: started)
+                let response = responder.respond(to: incoming)
+                if let start = response.deferred, let next = makeRequest(index) {
+                    let parkedRequest = ParkedRequest(request, incoming: incoming, started: started, server: self)
+                    parked.add(1, ordering: .sequentiallyConsistent)
+                    request = next
+                    start { parkedRequest.finish($0) }
+                } else {
+                    complete(request, incoming: incoming, response: response.deferred == nil ? response : Self.cannotPark, started: started)
+                }
             }
         }
         FCGX_Free(request, 0)

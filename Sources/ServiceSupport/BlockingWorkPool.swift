@@ -79,7 +79,7 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
         condition.lock()
         // Each idle thread takes one queued job; the rest of the queue really waits.
         let waiting = queue.count - idle
-        if waiting >= 0 && threads >= limit && waiting >= queueLimit {
+        if threads >= limit && waiting >= queueLimit {
             refusals += 1
             condition.unlock()
             refused(.queueFull)

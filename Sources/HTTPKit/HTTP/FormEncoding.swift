@@ -25,24 +25,13 @@ public enum FormEncoding {
         guard text.utf8.contains(UInt8(ascii: "%")) else { return nil }
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(decoding: percentDecodedBytes(String(parts[0]), plusIsSpace: true), as: UTF8.self)
-            for part in parts where hasMalformedEscape(part.utf8)
-            || String(validating: percentDecodedBytes(String(part), plusIsSpace: true), as: UTF8.self) == nil {
-                return name
+            let name = String(decoding: percentDecodedBytes(String(parts[0]), plusIsSpace: true).bytes, as: UTF8.self)
+            for part in parts {
+                let decoded = percentDecodedBytes(String(part), plusIsSpace: true)
+                if decoded.malformed || String(validating: decoded.bytes, as: UTF8.self) == nil { return name }
             }
         }
         return nil
-    }
-
-    /// True when a `%` is not followed by two hexadecimal digits.
-    private static func hasMalformedEscape(_ bytes: Substring.UTF8View) -> Bool {
-        var index = bytes.startIndex
-        while let percent = bytes[index...].firstIndex(of: UInt8(ascii: "%")) {
-            let digits = bytes[bytes.index(after: percent)...].prefix(2)
-            guard digits.count == 2, digits.allSatisfy({ hexValue($0) != nil }) else { return true }
-            index = bytes.index(percent, offsetBy: 3)
-        }
-        return false
     }
 
     /// The value of one ASCII hexadecimal digit.
@@ -71,10 +60,13 @@ public enum FormEncoding {
     public static func percentDecode(_ text: String, plusIsSpace: Bool = false) -> String {
         // Most path segments and values have nothing to decode: no copy for them.
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else { return text }
-        return String(decoding: percentDecodedBytes(text, plusIsSpace: plusIsSpace), as: UTF8.self)
+        return String(decoding: percentDecodedBytes(text, plusIsSpace: plusIsSpace).bytes, as: UTF8.self)
     }
 
-    private static func percentDecodedBytes(_ text: String, plusIsSpace: Bool) -> [UInt8] {
+    /// The decoded bytes; `malformed` when a `%` was not followed by two hexadecimal digits
+    /// (kept literally in `bytes`).
+    private static func percentDecodedBytes(_ text: String, plusIsSpace: Bool) -> (bytes: [UInt8], malformed: Bool) {
+        var malformed = false
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = Array(text.utf8)[...]
@@ -86,10 +78,11 @@ public enum FormEncoding {
                 bytes.append(high << 4 | low)
                 iterator = iterator.dropFirst(2)
             } else {
+                if byte == UInt8(ascii: "%") { malformed = true }
                 bytes.append(byte)
             }
         }
-        return bytes
+        return (bytes, malformed)
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters.

@@ -2,9 +2,7 @@
 public enum JSONBody {
     /// The members of a JSON object body, or a 413/415/400 ``Problem`` naming `body`.
     public static func object(_ request: HTTPRequest) throws(Problem) -> [(String, JSONValue)] {
-        if request.bodyExceedsLimit {
-            throw Problem(status: .contentTooLarge, title: "Payload Too Large", detail: "The request body is larger than the service accepts.", field: "body")
-        }
+        if request.bodyExceedsLimit { throw .payloadTooLarge }
         guard request.mediaType == "application/json" else {
             throw Problem(
                 status: .unsupportedMediaType,
@@ -43,6 +41,11 @@ public enum JSONBody {
 }
 
 extension Problem {
+    /// 413 for a body past the server's limit (the server kept none of it).
+    public static let payloadTooLarge = Problem(
+        status: .contentTooLarge, title: "Payload Too Large", detail: "The request body is larger than the service accepts.", field: "body"
+    )
+
     /// 400 for a body field the endpoint does not take, listing those it does.
     public static func unknownField(_ name: String, allowed: [String]) -> Problem {
         let list = allowed.count > 1 ? allowed.dropLast().joined(separator: ", ") + " and " + allowed.last! : allowed.first ?? ""

@@ -126,10 +126,7 @@ public struct Router: HTTPResponder {
         }
         // The server read no more than its limit: every route answers 413, whatever it reads.
         if request.bodyExceedsLimit {
-            return renderer(for: path).render(
-                Problem(status: .contentTooLarge, title: "Payload Too Large", detail: "The request body is larger than the service accepts.", field: "body"),
-                for: request
-            )
+            return renderer(for: path).render(.payloadTooLarge, for: request)
         }
         if let field = FormEncoding.firstInvalidField(request.query) {
             return renderer(for: path).render(Problem.invalidField(field, "Query parameter \(field) has a malformed percent escape or is not valid UTF-8."), for: request)
