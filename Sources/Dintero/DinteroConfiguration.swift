@@ -54,7 +54,7 @@ public struct DinteroConfiguration: Sendable {
             throw ConfigurationError("DINTERO_ACCOUNT_ID must be set to an account id starting with T (test) or P (production)")
         }
         // Dintero's documentation: one API host for test (T…) and production (P…) accounts; the
-        // account id selects the environment. (DESIGN.md names test.* hosts; the docs win.)
+        // account id selects the environment.
         return DinteroConfiguration(
             accountID: accountID,
             clientID: clientID ?? sandbox.clientID,

@@ -166,7 +166,7 @@ import TestSupport
 @Suite struct CallbackSignatureTests {
     let signer = CallbackSignature(secret: "123", accountID: "P00000000")
 
-    /// DESIGN.md's published vector: the query's parameters are sorted before signing.
+    /// Dintero's published callback-signature vector: the query's parameters are sorted before signing.
     @Test func matchesTheTestVector() {
         #expect(signer.digest(timestamp: 1_582_236_537, method: "GET", host: "example.com", path: "/callback", query: "B=123&A=992")
                 == "6bed2ab1b919d460ef7465a20dc6c97260dca73fab6647106ca525f0908df64a")

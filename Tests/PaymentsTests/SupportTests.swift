@@ -66,7 +66,7 @@ import Testing
                 == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    /// RFC 4231 test case 2, and DESIGN.md's Dintero callback-signature vector.
+    /// RFC 4231 test case 2, and Dintero's published callback-signature vector.
     @Test func hmacVectors() {
         #expect(SHA256.hex(SHA256.hmac(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
