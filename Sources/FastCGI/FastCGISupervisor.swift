@@ -150,7 +150,7 @@ public final class FastCGISupervisor: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment[ProcessScheduling.assignmentVariable] = configuration.cpus.flatMap { $0.isEmpty ? nil : String($0[slot % $0.count]) }
         process.environment = environment
-        let started = Date()
+        let started = ContinuousClock.now
         process.terminationHandler = { [self] finished in
             onExit(finished.processIdentifier)
             let restart = state.withLock { state -> Bool in
@@ -165,7 +165,7 @@ public final class FastCGISupervisor: Sendable {
             let reason = finished.terminationReason == .uncaughtSignal ? "signal" : "status"
             log("worker \(finished.processIdentifier) exited (\(reason) \(finished.terminationStatus)); restarting")
             // A worker that dies at once would otherwise restart in a hot loop.
-            if Date().timeIntervalSince(started) < 1 { sleep(1) }
+            if secondsSince(started) < 1 { sleep(1) }
             do {
                 try spawn(slot: slot)
             } catch {

@@ -230,8 +230,8 @@ public final class LocalStack: @unchecked Sendable {
     }
 
     private func waitFor(timeout: TimeInterval, what: String, _ ready: () -> Bool) throws {
-        let deadline = Date() + timeout
-        while Date() < deadline {
+        let deadline = Deadline(secondsFromNow: timeout)
+        while !deadline.hasPassed {
             if ready() { return }
             if let dead = lock.withLock({ processes.first { $0.process.hasExited } }) {
                 let status = dead.process.exitStatus
@@ -262,8 +262,8 @@ public final class LocalStack: @unchecked Sendable {
     /// Polls until `process` has exited (reaped or not) or `timeout` passes.
     @discardableResult
     private static func waitUntilExited(_ process: Process, timeout: TimeInterval) -> Bool {
-        let deadline = Date() + timeout
-        while !process.hasExited, Date() < deadline { usleep(20_000) }
+        let deadline = Deadline(secondsFromNow: timeout)
+        while !process.hasExited, !deadline.hasPassed { usleep(20_000) }
         return process.hasExited
     }
 

@@ -7,8 +7,8 @@ extension Process {
     /// exit checks (`waitUntilExit` has no timeout).
     @discardableResult
     public func waitForExit(timeout: TimeInterval) -> Bool {
-        let deadline = Date() + timeout
-        while isRunning, Date() < deadline { usleep(20_000) }
+        let deadline = Deadline(secondsFromNow: timeout)
+        while isRunning, !deadline.hasPassed { usleep(20_000) }
         return !isRunning
     }
 
@@ -45,8 +45,8 @@ extension Sequence where Element == Process {
     /// Polls until every process has exited or `timeout` seconds pass; true when all exited.
     @discardableResult
     public func waitForExit(timeout: TimeInterval) -> Bool {
-        let deadline = Date() + timeout
-        while contains(where: \.isRunning), Date() < deadline { usleep(20_000) }
+        let deadline = Deadline(secondsFromNow: timeout)
+        while contains(where: \.isRunning), !deadline.hasPassed { usleep(20_000) }
         return !contains(where: \.isRunning)
     }
 }

@@ -154,8 +154,8 @@ struct Shop: Sendable {
 
     /// Polls until `condition` holds or `timeout` passes.
     func eventually(timeout: TimeInterval = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date() + timeout
-        while Date() < deadline {
+        let deadline = Deadline(secondsFromNow: timeout)
+        while !deadline.hasPassed {
             if try condition() { return true }
             usleep(100_000)
         }

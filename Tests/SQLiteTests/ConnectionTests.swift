@@ -236,11 +236,23 @@ extension Connection {
         let path = temporaryDatabase()
         let holder = try Connection(path: path)
         try holder.execute("CREATE TABLE t (x INTEGER)")
-        let waiter = try Connection(path: path, options: .init(busyTimeoutMilliseconds: 100))
         try holder.execute("BEGIN IMMEDIATE")
         defer { try? holder.execute("ROLLBACK") }
-        let started = Date()
-        #expect(throws: SQLiteError.self) { try waiter.write { try $0.run("INSERT INTO t VALUES (1)") } }
-        #expect(Date().timeIntervalSince(started) < 1)
+        // The holder never lets go, so only the timeout can end the wait: a wait that ignored it
+        // would never return, and the generous bound below turns that hang into a failure.
+        let ended = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Int, any Error>?>(nil)
+        Thread.detachNewThread {
+            // Connections stay on the thread that opened them.
+            let result = Result {
+                let waiter = try Connection(path: path, options: .init(busyTimeoutMilliseconds: 100))
+                return try waiter.write { try $0.run("INSERT INTO t VALUES (1)") }
+            }
+            outcome.withLock { $0 = result }
+            ended.signal()
+        }
+        try #require(ended.wait(timeout: .now() + 60) == .success)
+        let result = try #require(outcome.withLock { $0 })
+        #expect(throws: SQLiteError.self) { try result.get() }
     }
 }
