@@ -14,6 +14,7 @@ from playwright.sync_api import sync_playwright
 SERVICE = os.environ["SERVICE_URL"]
 API_KEY = os.environ["API_KEY"]
 SHOP = os.environ["SHOP_URL"]
+SANDBOX = os.environ["SANDBOX_URL"]
 SCREENSHOTS = Path(os.environ["SCREENSHOT_DIR"])
 
 
@@ -113,3 +114,11 @@ def api(method, path, body=None):
         return status, headers, json.loads(raw)
     except ValueError:
         return status, headers, raw.decode()
+
+
+def sandbox(method, path, body=None):
+    """Calls the local Dintero sandbox's control endpoints (faults, stats, release)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(SANDBOX + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read())

@@ -18,7 +18,7 @@ trap stop_stack EXIT
 start_stack "$bin" PAYMENTS_API_KEY="$key" SHOP_URL="$shop/home" MERCHANT_NAME="Test Shop"
 
 status=0
-SERVICE_URL="$BASE_URL" API_KEY="$key" SHOP_URL="$shop" SCREENSHOT_DIR="$STACK_RUN/screenshots" \
+SERVICE_URL="$BASE_URL" SANDBOX_URL="$SANDBOX_URL" API_KEY="$key" SHOP_URL="$shop" SCREENSHOT_DIR="$STACK_RUN/screenshots" \
     timeout 300 "$TEST_VENV/bin/python" -m pytest "$here" -q -p no:cacheprovider || status=$?
 if [ "$status" -ne 0 ]; then
     echo "Browser tests failed; screenshots in $STACK_RUN/screenshots, stack logs in $STACK_RUN"

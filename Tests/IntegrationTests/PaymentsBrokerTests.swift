@@ -39,7 +39,7 @@ extension IntegrationSuite {
                 #expect(page.text.contains("name=\"cardno\""))
                 let posted = try shop.http.postForm("\(shop.base)/payments/\(payment.id)/card", [("cardno", "4242424242424242"), ("cvc", "123"), ("enddate", "12/30")])
                 #expect(posted.status == 303)
-                #expect(posted.header("Location") == Self.returnURL)
+                #expect(posted.header("Location") == "\(Self.returnURL)?status=ok&transactionId=\(payment.id)")
 
                 let outcome = try shop.http.get("\(shop.base)/payments/\(payment.id)")
                 #expect(outcome.status == 200)

@@ -203,7 +203,80 @@ import Testing
         #expect(String(decoding: invalid.body, as: UTF8.self).contains("Invalid card details"))
         let valid = router.respond(to: jsonRequest("POST", "/payments/\(id)/card", body: "cardno=4242424242424242&cvc=123&enddate=12%2F27", contentType: "application/x-www-form-urlencoded"))
         #expect(valid.status == 303)
-        #expect(valid.header("Location") == "http://service/return")
+        #expect(valid.header("Location") == "http://service/return?status=ok&transactionId=\(id)")
+    }
+
+    func form(_ router: Router, _ path: String, _ body: String = "") -> HTTPResponse {
+        router.respond(to: jsonRequest("POST", path, body: body, contentType: "application/x-www-form-urlencoded"))
+    }
+
+    func text(_ response: HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+
+    /// A declined card is told on our page, which stays there on reopening and leads back to
+    /// the shop with the outcome; a repeat submission lands on the same page, never on a dead end.
+    @Test func aDeclinedCardIsToldOnTheHostedPageAndTheWayBackCarriesIt() throws {
+        let router = try router()
+        provider.result = .success(ProviderOutcome(approved: false, paymentID: "pay_declined", reason: "insufficient_funds"))
+        let id = try newPayment(router)
+        let card = "cardno=4000000000009995&cvc=123&enddate=12%2F27"
+        let posted = form(router, "/payments/\(id)/card", card)
+        #expect(posted.status == 303)
+        #expect(posted.header("Location") == "/payments/\(id)/pay")
+        let page = router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil))
+        #expect(page.status == 200)
+        #expect(text(page).contains("<h1>Payment declined</h1>"))
+        #expect(text(page).contains("not enough funds"))
+        #expect(text(page).contains("href=\"http://service/return?status=declined&amp;transactionId=\(id)&amp;reason=insufficient_funds\""))
+        #expect(!text(page).contains("http-equiv=\"refresh\""))
+        let again = form(router, "/payments/\(id)/card", card)
+        #expect(again.status == 303)
+        #expect(again.header("Location") == "/payments/\(id)/pay")
+        #expect(provider.chargeCount == 1)
+    }
+
+    /// A payment with the provider shows a page that reloads itself until the outcome is known.
+    @Test func aPaymentInProgressShowsAPageThatFollowsIt() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        _ = try store.transition(transactionID: id, from: .initial, to: .card, changes: PaymentChanges(), at: 1_000)
+        let page = router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil))
+        #expect(page.status == 200)
+        #expect(text(page).contains("<h1>Payment in progress</h1>"))
+        #expect(text(page).contains("<meta http-equiv=\"refresh\" content=\"2\">"))
+        #expect(text(page).contains("do not pay again"))
+    }
+
+    /// "Cancel and go back" records the payment as cancelled (ERROR, so the calling service can
+    /// tell it from one in progress) and returns with status=cancelled; only while it waits for
+    /// a card, and the form takes no fields.
+    @Test func cancelOnTheHostedPageIsRecorded() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        #expect(form(router, "/payments/\(id)/cancel", "x=1").status == 400)
+        #expect(try store.payment(transactionID: id)?.state == .initial)
+        let cancelled = form(router, "/payments/\(id)/cancel")
+        #expect(cancelled.status == 303)
+        #expect(cancelled.header("Location") == "http://service/return?status=cancelled&transactionId=\(id)")
+        let payment = try #require(try store.payment(transactionID: id))
+        #expect(payment.state == .error)
+        #expect(payment.outcome == .cancelled)
+        #expect(text(router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil))).contains("<h1>Payment cancelled</h1>"))
+        #expect(form(router, "/payments/\(id)/card", "cardno=4242424242424242&cvc=123&enddate=12%2F27").header("Location") == "/payments/\(id)/pay")
+        #expect(provider.chargeCount == 0)
+        let paid = try newPayment(router)
+        _ = submit(router, paid)
+        #expect(form(router, "/payments/\(paid)/cancel").header("Location") == "/payments/\(paid)/pay")
+        #expect(try store.payment(transactionID: paid)?.state == .ok)
+        #expect(form(router, "/payments/unknown/cancel").status == 404)
+    }
+
+    /// An invalid submission moves focus to the error summary and says so in the title.
+    @Test func anInvalidSubmissionFocusesTheSummary() throws {
+        let router = try router()
+        let id = try newPayment(router)
+        let invalid = text(form(router, "/payments/\(id)/card", "cardno=4242424242424241&cvc=123&enddate=12%2F27"))
+        #expect(invalid.contains("<title>Error: Pay 1,234.56 GBP</title>") || invalid.contains("<title>Error: Pay £1,234.56</title>"))
+        #expect(invalid.contains("id=\"error-summary\" tabindex=\"-1\" autofocus"))
     }
 
     @Test func apiKeyGuardsMerchantEndpointsOnly() throws {
@@ -277,7 +350,7 @@ import Testing
     @Test func spacesAndDashesInTheNumberAreAccepted() throws {
         let spaced = submit(try newPayment(), "cardno=4242+4242+4242+4242&cvc=123&enddate=12%2F39")
         #expect(spaced.status == 303)
-        #expect(spaced.header("Location") == "http://127.0.0.1:9911/shop/return?o=1")
+        #expect(spaced.header("Location")?.hasPrefix("http://127.0.0.1:9911/shop/return?o=1&status=ok&transactionId=") == true)
         #expect(submit(try newPayment(), "cardno=4242-4242-4242-4242&cvc=123&enddate=12%2F39").status == 303)
         let stored = try connection.query("SELECT card_masked FROM payments WHERE card_masked IS NOT NULL").compactMap { $0[0].string }
         #expect(stored == ["424242******4242", "424242******4242"])
@@ -287,6 +360,6 @@ import Testing
         let id = try newPayment()
         _ = submit(id, "cardno=4242424242424242&cvc=123&enddate=12%2F39")
         let closed = String(decoding: router.respond(to: jsonRequest("GET", "/payments/\(id)/pay", body: nil, contentType: nil)).body, as: UTF8.self)
-        #expect(closed.contains(#"href="http://127.0.0.1:9911/shop/return?o=1">Back to Bits &amp; Bobs</a>"#))
+        #expect(closed.contains(#"href="http://127.0.0.1:9911/shop/return?o=1&amp;status=ok&amp;transactionId=\#(id)">Continue to Bits &amp; Bobs</a>"#))
     }
 }

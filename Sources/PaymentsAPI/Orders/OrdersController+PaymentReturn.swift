@@ -29,7 +29,7 @@ extension OrdersController {
                 status: .notFound
             )
         }
-        return wantsJSON ? Self.json(outcome) : page(outcome)
+        return wantsJSON ? Self.json(outcome) : page(outcome, checkAgain: request.path + (request.query.isEmpty ? "" : "?" + request.query))
     }
 
     /// Dintero ids (`T12345678.4XxkJ…`) are short runs of these characters; anything else is
@@ -75,9 +75,21 @@ extension OrdersController {
         ]), status: message.status)
     }
 
-    func page(_ outcome: OrderService.ReturnOutcome) -> HTTPResponse {
+    /// The page the shopper lands on. Every outcome offers a way forward: an unconfirmed one
+    /// can be checked again (`checkAgain`, this same return) or paid on the still-open payment
+    /// page; a failed one sends the shopper back to the shop to try again.
+    func page(_ outcome: OrderService.ReturnOutcome, checkAgain: String) -> HTTPResponse {
         let message = Self.message(outcome)
         let order = outcome.order
+        var actions = ""
+        if !message.verified {
+            actions += ShopperPage.link("Check again", to: checkAgain)
+            if order.status == .pending { actions += ShopperPage.link("Return to the payment page", to: order.sessionURL, secondary: true) }
+        } else if order.status == .pending {
+            actions += ShopperPage.link("Return to the payment page", to: order.sessionURL)
+        }
+        let failed: Set<OrderStatus> = [.failed, .declined, .authorizationVoided, .expired, .cancelled, .sessionFailed]
+        let back = failed.contains(order.status) ? "Try again at \(branding.shopName)" : "Back to \(branding.shopName)"
         let details = """
             <dl>
             <dt>Order</dt><dd>\(HTML.escape(order.receipt ?? order.id))</dd>
@@ -85,7 +97,8 @@ extension OrdersController {
             <dt>Status</dt><dd>\(HTML.escape(Self.statusSentence(order.status)))</dd>
             </dl>
             \(order.receipt == nil ? "" : "<p>Order number \(HTML.escape(order.id)).</p>")
-            \(ShopperPage.link("Back to \(branding.shopName)", to: branding.shopURL))
+            \(actions)
+            \(ShopperPage.link(back, to: branding.shopURL, secondary: !actions.isEmpty))
             """
         return ShopperPage.render(title: message.title, lead: message.text, body: details, status: message.status)
     }
@@ -98,7 +111,7 @@ extension OrdersController {
         case .cancelled: return "Cancelled, nothing was charged"
         case .onHold: return "Paid, under review"
         case .authorized: return "Paid"
-        case .partiallyCaptured, .captured: return "Paid and being shipped"
+        case .partiallyCaptured, .captured: return "Paid"
         case .partiallyRefunded, .partiallyCapturedRefunded: return "Partly refunded"
         case .refunded: return "Refunded"
         case .authorizationVoided: return "Payment released, nothing was charged"

@@ -41,7 +41,9 @@ extension PaymentsController {
         case .notFound:
             return isForm ? cardPage.missing() : Self.message(Self.notFound, status: .notFound)
         case .notAwaitingCard(let payment, let raced):
-            if isForm { return cardPage.closed(payment) }
+            // A second tap while the first is with the provider lands on the page that follows
+            // the payment to its outcome, never on a dead end.
+            if isForm { return Self.followPage(payment) }
             return Self.message(
                 raced ? "Payment is not awaiting card details; it is already being processed."
                       : "Payment is not awaiting card details; its state is \(payment.state.rawValue).",
@@ -51,14 +53,43 @@ extension PaymentsController {
             return isForm
                 ? cardPage.form(payment, entered: CardPage.Entered(number: fields["cardno"] ?? "", expiry: fields["enddate"] ?? ""), problems: problems)
                 : .json(.object([("url", .string(payment.returnURL)), ("error", .string(Self.invalidCard))]))
-        case .processed(let payment, _):
-            return isForm ? .redirect(to: payment.returnURL, status: .seeOther) : .json(.object([("url", .string(payment.returnURL))]))
+        case .processed(let payment, let state):
+            guard isForm else { return .json(.object([("url", .string(payment.returnURL))])) }
+            // Approved: straight back to the shop, which learns the outcome from the link.
+            // Anything else: our page says what happened first (Post/Redirect/Get).
+            return state == .ok
+                ? .redirect(to: CardPage.returnLink(payment, outcome: .approved), status: .seeOther)
+                : Self.followPage(payment)
         }
     }
 
+    /// The hosted page: the form while the payment waits for a card, then its progress and
+    /// outcome.
     func cardPage(transactionID: String) throws -> HTTPResponse {
         guard let payment = try store.payment(transactionID: transactionID) else { return cardPage.missing() }
-        guard payment.state == .initial else { return cardPage.closed(payment) }
+        guard payment.state == .initial else { return cardPage.outcome(payment) }
         return cardPage.form(payment)
+    }
+
+    /// "Cancel and go back" on the hosted page: the payment is recorded as cancelled and the
+    /// shopper goes back to `returnUrl` with `status=cancelled`. A payment already submitted
+    /// is not changed; the shopper sees its progress instead.
+    func cancel(_ request: HTTPRequest, transactionID: String) throws -> HTTPResponse {
+        // The page's form sends no fields; anything sent is refused, as on every route.
+        if request.mediaType == "application/x-www-form-urlencoded" {
+            if let field = FormEncoding.decode(request.body).first { throw Problem.unknownField(field.name, allowed: []) }
+        } else if !request.body.isEmpty {
+            _ = try JSONBody.object(request, allowing: [])
+        }
+        switch try service.cancel(transactionID: transactionID) {
+        case .notFound: return cardPage.missing()
+        case .cancelled(let payment): return .redirect(to: CardPage.returnLink(payment, outcome: .cancelled), status: .seeOther)
+        case .notAwaitingCard(let payment): return Self.followPage(payment)
+        }
+    }
+
+    /// A 303 to the payment's hosted page, which shows its progress and outcome.
+    private static func followPage(_ payment: Payment) -> HTTPResponse {
+        .redirect(to: "/payments/\(FormEncoding.percentEncode(payment.transactionID))/pay", status: .seeOther)
     }
 }

@@ -43,6 +43,7 @@ public struct PaymentsController {
             }
             group.on("POST", ":txid/card", callsOut: true) { request, parameters in try submitCard(request, transactionID: try parameters.require("txid")) }
             group.on("GET", ":txid/pay") { _, parameters in try cardPage(transactionID: try parameters.require("txid")) }
+            group.on("POST", ":txid/cancel") { request, parameters in try cancel(request, transactionID: try parameters.require("txid")) }
         }
     }
 

@@ -54,7 +54,7 @@ enum ServiceMetrics {
         .init(BusinessMetric.amounts, .counter, "Amounts captured and refunded, in minor units, by kind and currency."),
         .init(BusinessMetric.verificationRefusals, .counter, "Returns and callbacks whose transaction did not prove the order's payment, by source."),
         .init(BusinessMetric.callbackSignatureFailures, .counter, "Callbacks refused for a missing or wrong Dintero-Signature."),
-        .init(BusinessMetric.cardPayments, .counter, "Card charges of the /payments broker, by outcome (approved, declined, error)."),
+        .init(BusinessMetric.cardPayments, .counter, "Card charges of the /payments broker, by outcome (approved, declined, error, cancelled: the shopper went back without paying)."),
         .init(databaseBytes, .gauge, "Size of the SQLite database file."),
     ])
 }

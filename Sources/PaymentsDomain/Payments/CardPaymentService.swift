@@ -60,6 +60,41 @@ public struct CardPaymentService {
         return .processed(claimed, final)
     }
 
+    /// The result of a shopper's cancel on the hosted page.
+    public enum Cancellation: Sendable {
+        /// No payment with that transaction id.
+        case notFound
+        /// The payment was waiting for a card and is now `ERROR`, recorded as cancelled.
+        case cancelled(Payment)
+        /// The payment had already moved on (a card was submitted); nothing changed.
+        case notAwaitingCard(Payment)
+    }
+
+    /// The shopper went back to the shop without paying: `init → ERROR` with the cancelled
+    /// reason, so the calling service can tell it from a payment still in progress.
+    public func cancel(transactionID: String) throws -> Cancellation {
+        guard let payment = try store.payment(transactionID: transactionID) else { return .notFound }
+        guard payment.state == .initial, let cancelled = try store.transition(
+            transactionID: transactionID, from: .initial, to: .error,
+            changes: PaymentChanges(errorReason: PaymentOutcome.cancelledReason), at: clock.now().epochMilliseconds
+        ) else {
+            return .notAwaitingCard(try store.payment(transactionID: transactionID) ?? payment)
+        }
+        log.info("payment \(transactionID) ERROR (cancelled by the shopper)")
+        BusinessCounters.add(BusinessMetric.cardPayments, ["outcome": Self.metricName(.cancelled)])
+        return .cancelled(cancelled)
+    }
+
+    /// The `outcome` label of the card-payment counter.
+    private static func metricName(_ outcome: PaymentOutcome) -> String {
+        switch outcome {
+        case .approved: return "approved"
+        case .declined: return "declined"
+        case .cancelled: return "cancelled"
+        default: return "error"
+        }
+    }
+
     /// Moves payments left in `card` longer than `grace` (their worker died while the
     /// provider call was in flight) to `ERROR`; returns how many. In transactions of at most
     /// `batch` rows, so a backlog never holds the write lock for long.
@@ -85,13 +120,16 @@ public struct CardPaymentService {
         do {
             let outcome = try provider.charge(ProviderCharge(reference: payment.reference, amount: payment.amount, card: card))
             state = outcome.approved ? .ok : .error
-            changes = PaymentChanges(paymentID: outcome.paymentID, errorReason: outcome.approved ? nil : "declined: \(outcome.reason ?? "no reason given")")
+            changes = PaymentChanges(paymentID: outcome.paymentID, errorReason: outcome.approved ? nil : PaymentOutcome.declinedReason(outcome.reason))
         } catch {
             log.warning("payment \(payment.transactionID): \(error)")
             state = .error
             changes = PaymentChanges(errorReason: error.description)
         }
-        BusinessCounters.add(BusinessMetric.cardPayments, ["outcome": state == .ok ? "approved" : changes.errorReason?.hasPrefix("declined") == true ? "declined" : "error"])
+        var recorded = payment
+        recorded.state = state
+        recorded.errorReason = changes.errorReason
+        BusinessCounters.add(BusinessMetric.cardPayments, ["outcome": Self.metricName(recorded.outcome)])
         do {
             _ = try store.transition(transactionID: payment.transactionID, from: .card, to: state, changes: changes, at: clock.now().epochMilliseconds)
         } catch {

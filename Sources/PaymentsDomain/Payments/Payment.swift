@@ -12,7 +12,8 @@ public enum PaymentState: String, Sendable, CaseIterable {
     /// The one place that decides whether a payment may move from `self` to `next`.
     public func allows(_ next: PaymentState) -> Bool {
         switch (self, next) {
-        case (.initial, .card), (.card, .ok), (.card, .error): return true
+        // init → ERROR: the shopper cancelled on the hosted page.
+        case (.initial, .card), (.initial, .error), (.card, .ok), (.card, .error): return true
         default: return false
         }
     }
