@@ -77,10 +77,17 @@ struct IdempotentExecution {
         for field in response.headers where !["content-type", "content-length"].contains(field.name.lowercased()) {
             kept[field.name] = field.value
         }
-        try service.complete(link, with: StoredResponse(
-            status: response.status.code, contentType: response.header("Content-Type") ?? "application/json",
-            body: response.body, headers: kept
-        ))
+        do {
+            try service.complete(link, with: StoredResponse(
+                status: response.status.code, contentType: response.header("Content-Type") ?? "application/json",
+                body: response.body, headers: kept
+            ))
+        } catch {
+            // The work is done but its answer could not be kept (the store went away): give the
+            // key up, so a retry resumes what was done instead of waiting out the lease.
+            try? service.release(link)
+            throw error
+        }
         return response
     }
 }

@@ -3,6 +3,7 @@ import Dintero
 import FastCGI
 import Foundation
 import HTTPKit
+import PaymentsDomain
 import ServiceSupport
 
 /// Worker mode: serves the FastCGI socket on fd 0 with several accept threads.
@@ -27,7 +28,7 @@ enum Worker {
         let concurrency = configuration.outboundConcurrency
         let session = URLSessionTransport(maxConnectionsPerHost: concurrency)
         if URLSessionTransport.SocketFix.isEnabled && !URLSessionTransport.SocketFix.isActive {
-            log.warning("the URLSession socket fix is not active in this binary: the first Dintero call on each new connection busy-waits for its answer (README \"Dintero client\")")
+            log.warning("the URLSession socket fix is not active in this binary: the first Dintero call on each new connection busy-waits for its answer (docs/dintero.md)")
         }
         func guarded(_ target: String) -> GuardedTransport {
             GuardedTransport(
@@ -80,6 +81,15 @@ enum Worker {
         monitor.attach(server)
         monitor.attach(outbound)
         monitor.startPublishing(every: 1, log: log)
+        // Idempotency keys a database outage left with this process go back once it answers,
+        // whichever process the clients' retries reach.
+        DedicatedThread {
+            let keys = IdempotencyService(store: PooledIdempotencyStore(pool: storePool), clock: SystemClock())
+            while true {
+                sleep(1)
+                if IdempotencyService.hasUnreleased { keys.releaseUnreleased() }
+            }
+        }.start()
         defer { monitor.publishFinalReport() }
         try server.serveUntilTerminated(onSignal: { log.info("signal \($0): finishing in-flight requests") }) {
             // One database connection per accept thread, opened on that thread. Under a supervisor

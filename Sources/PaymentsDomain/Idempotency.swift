@@ -1,4 +1,5 @@
 import ServiceSupport
+import Synchronization
 
 /// A response kept for an idempotency key, replayed for a repeat of the request.
 public struct StoredResponse: Sendable, Equatable {
@@ -69,7 +70,7 @@ public struct IdempotencyRecord: Sendable, Equatable {
 
 /// A claimed key, handed to the store that inserts the created resource so the link between
 /// key and resource is written in the same transaction.
-public struct IdempotencyLink: Sendable, Equatable {
+public struct IdempotencyLink: Sendable, Hashable {
     public var scope: String
     public var key: String
 
@@ -136,8 +137,14 @@ public struct IdempotencyService {
         return SHA256.hex(hasher.finalize())
     }
 
+    /// Keys this process failed to give back (the database was unreachable when their request
+    /// failed). Until given back they look in flight to every retry, for the whole lease; so
+    /// each later claim in this process gives them back first, once the database answers again.
+    private static let unreleased = Mutex<Set<IdempotencyLink>>([])
+
     /// Claims `key` for this process, or says why not.
     public func begin(scope: String, key: String, fingerprint: String) throws -> Decision {
+        releaseUnreleased()
         let now = clock.now().epochMilliseconds
         let link = IdempotencyLink(scope: scope, key: key)
         let mine = IdempotencyRecord(scope: scope, key: key, fingerprint: fingerprint, owner: ProcessIdentity.current, leaseUntil: now + lease, createdAt: now)
@@ -156,9 +163,30 @@ public struct IdempotencyService {
         try store.complete(scope: link.scope, key: link.key, response: response)
     }
 
-    /// Gives the key up after a failure that changed nothing, so a retry runs afresh.
+    /// Gives the key up after a failure, so a retry runs afresh (or resumes what the failed
+    /// request created). When the store cannot be reached it is given up at the next chance.
     public func release(_ link: IdempotencyLink) throws {
-        try store.release(scope: link.scope, key: link.key, owner: ProcessIdentity.current)
+        do {
+            try store.release(scope: link.scope, key: link.key, owner: ProcessIdentity.current)
+        } catch {
+            Self.unreleased.withLock { _ = $0.insert(link) }
+            throw error
+        }
+    }
+
+    /// True while this process holds keys it could not give back.
+    public static var hasUnreleased: Bool { unreleased.withLock { !$0.isEmpty } }
+
+    /// Gives back the keys a failed release left with this process, as far as the store
+    /// answers; the worker also calls it now and then, so a key whose retries all reach other
+    /// processes is not held for the whole lease.
+    public func releaseUnreleased() {
+        guard let pending = Self.unreleased.withLock({ $0.isEmpty ? nil : $0 }) else { return }
+        for link in pending {
+            // Only while this process still owns it: a key taken over meanwhile is left alone.
+            guard (try? store.release(scope: link.scope, key: link.key, owner: ProcessIdentity.current)) != nil else { return }
+            _ = Self.unreleased.withLock { $0.remove(link) }
+        }
     }
 
     /// Deletes keys older than `ttl` seconds; returns how many.

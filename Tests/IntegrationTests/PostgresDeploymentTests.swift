@@ -140,7 +140,7 @@ extension IntegrationSuite {
 
 /// A PostgreSQL cluster of a test's own (Tests/Support/postgres.sh), for tests that stop it.
 enum PostgresCluster {
-    private static let script = "\(StackHarness.repositoryRoot)/Tests/Support/postgres.sh"
+    static let script = "\(StackHarness.repositoryRoot)/Tests/Support/postgres.sh"
 
     /// Starts (initializing on first use) the cluster in `directory`; returns its URL.
     static func start(directory: String, port: Int) throws -> String {
@@ -154,7 +154,7 @@ enum PostgresCluster {
     }
 
     // Output to the log file, not a pipe: the postmaster the script starts would hold a pipe open.
-    private static func run(_ arguments: [String]) throws {
+    static func run(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = arguments

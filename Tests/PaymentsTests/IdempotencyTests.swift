@@ -192,3 +192,39 @@ extension SQLiteValue {
         return nil
     }
 }
+
+/// A key whose release failed (the database went away as its request failed) is given back
+/// once the store answers again, instead of looking in flight for the whole lease.
+@Suite struct UnreleasedKeyTests {
+    /// The SQLite store, refusing to release while `down`.
+    final class FlakyStore: IdempotencyStore, @unchecked Sendable {
+        let inner: SQLiteIdempotencyStore
+        var down = false
+        init(_ inner: SQLiteIdempotencyStore) { self.inner = inner }
+        struct Unreachable: Error {}
+        func claim(_ record: IdempotencyRecord) throws -> IdempotencyRecord? { try inner.claim(record) }
+        func takeOver(scope: String, key: String, from previousOwner: String?, to owner: String, leaseUntil: Int64) throws -> Bool {
+            try inner.takeOver(scope: scope, key: key, from: previousOwner, to: owner, leaseUntil: leaseUntil)
+        }
+        func complete(scope: String, key: String, response: StoredResponse) throws { try inner.complete(scope: scope, key: key, response: response) }
+        func release(scope: String, key: String, owner: String) throws {
+            if down { throw Unreachable() }
+            try inner.release(scope: scope, key: key, owner: owner)
+        }
+        func purge(createdBefore cutoff: Int64) throws -> Int { try inner.purge(createdBefore: cutoff) }
+    }
+
+    @Test func aKeyTheOutageKeptIsGivenBackOnceTheStoreAnswers() throws {
+        let store = FlakyStore(SQLiteIdempotencyStore(connection: try temporaryDatabase()))
+        let service = IdempotencyService(store: store, clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)))
+        let scope = "unreleased-\(UUID().uuidString)"
+        guard case .run(let link) = try service.begin(scope: scope, key: "k", fingerprint: "f") else { Issue.record("not run"); return }
+        store.down = true
+        #expect(throws: FlakyStore.Unreachable.self) { try service.release(link) }
+        #expect(IdempotencyService.hasUnreleased)
+        // While the store cannot take it back, the key stays in flight.
+        #expect(try service.begin(scope: scope, key: "k", fingerprint: "f") == .inFlight)
+        store.down = false
+        #expect(try service.begin(scope: scope, key: "k", fingerprint: "f") == .run(link))
+    }
+}
