@@ -16,11 +16,12 @@ BENCH_PACKAGES := wrk apache2-utils gcc postgresql php-fpm php-sqlite3 php-curl 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: help deps build release run reload test unit-test integration-test openapi-check browser-test bench clean
+.PHONY: help deps build release run reload backup test unit-test integration-test openapi-check browser-test bench clean
 
 help:
 	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
 	@echo "make reload replace the workers of a running 'make run' without dropping a request"
+	@echo "make backup online backup of the running SQLite database to RUN_DIR/backups (BACKUP_DIR)"
 	@echo "make test   OpenAPI check, browser tests, unit and integration tests on loopback"
 	@echo "make bench  throughput of the workers behind nginx, as a ratio of a C libfcgi responder"
 
@@ -59,6 +60,12 @@ integration-test: build
 # disk picked up, no request dropped. Waits for the outcome in /status: a refused reload (a
 # broken setting; the old workers keep serving) fails with its reason. In production:
 # systemctl reload payments-worker, then /status or /readyz.
+# An online backup of a running `make run`'s SQLite database (BACKUP_DIR, default RUN_DIR/backups).
+backup: release
+	@dir="$${BACKUP_DIR:-$${RUN_DIR:-run}/backups}"; mkdir -p "$$dir"; \
+	ORDERS_DB="$${ORDERS_DB:-$${RUN_DIR:-run}/orders.sqlite}" "$$($(SWIFT) build -c release --show-bin-path)/payments-worker" \
+		backup "$$dir/orders-$$(date -u +%Y%m%dT%H%M%SZ).sqlite"
+
 reload:
 	@pidfile="$${RUN_DIR:-run}/payments-stack.pid"; \
 	test -f "$$pidfile" || { echo "make run is not running (no $$pidfile)"; exit 1; }; \

@@ -40,7 +40,7 @@ public struct DinteroConfiguration: Sendable {
     public var audience: String { "\(apiBaseURL)/v1/accounts/\(accountID)" }
 
     /// Reads `DINTERO_*` variables. Without client credentials, the local sandbox defaults
-    /// apply (see the README), so a fresh checkout runs end to end offline.
+    /// apply (see docs/dintero.md), so a fresh checkout runs end to end offline.
     public static func from(_ environment: Environment) throws -> DinteroConfiguration {
         let clientID = environment.string("DINTERO_CLIENT_ID")
         let clientSecret = try environment.secret("DINTERO_CLIENT_SECRET")

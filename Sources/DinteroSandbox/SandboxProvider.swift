@@ -8,7 +8,7 @@ import ServiceSupport
 struct SandboxProvider {
     let state: SandboxState
 
-    /// Test cards and what they do (documented in README.md).
+    /// Test cards and what they do (documented in docs/api.md).
     static let testCards: [String: (status: Int, outcome: String, reason: String?)] = [
         "4242424242424242": (200, "approved", nil),
         "4000000000000002": (200, "declined", "card_declined"),

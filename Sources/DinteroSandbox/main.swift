@@ -12,7 +12,7 @@ let log = Logger(label: "dintero-sandbox")
 do {
     let arguments = CommandLine.arguments
     guard let index = arguments.firstIndex(of: "--socket"), index + 1 < arguments.count else {
-        throw ConfigurationError("usage: dintero-sandbox --socket PATH [--threads N]  (settings: SANDBOX_* variables, see README.md)")
+        throw ConfigurationError("usage: dintero-sandbox --socket PATH [--threads N]  (settings: SANDBOX_* variables, see docs/dintero.md)")
     }
     let threads = arguments.firstIndex(of: "--threads").flatMap { $0 + 1 < arguments.count ? Int(arguments[$0 + 1]) : nil } ?? 4
     let configuration = try SandboxConfiguration.from(Environment())

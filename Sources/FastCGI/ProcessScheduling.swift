@@ -11,8 +11,8 @@ import Glibc
 /// and each re-arm wakes libdispatch's manager thread). Under the default policy each wake-up
 /// preempts the thread that caused it, on whichever CPU; pinned to one CPU the wake-ups need
 /// no cross-CPU interrupt, and under `SCHED_BATCH` a woken thread waits for the running one
-/// to block instead of preempting it, so the wake-ups batch up (measured in README
-/// "Benchmarks"). The supervisor gives each worker slot one CPU (through
+/// to block instead of preempting it, so the wake-ups batch up (measured in
+/// docs/benchmarks.md). The supervisor gives each worker slot one CPU (through
 /// ``assignmentVariable`` in the worker's environment); the worker applies both to every
 /// thread before serving, and threads started later inherit them.
 public enum ProcessScheduling {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The worker's allocator, jemalloc (README "Dependencies"), as far as the outbound pool needs it.
+/// The worker's allocator, jemalloc (docs/dependencies.md), as far as the outbound pool needs it.
 enum Jemalloc {
     private typealias Mallctl = @convention(c) (
         UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int

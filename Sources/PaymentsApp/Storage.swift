@@ -36,10 +36,10 @@ public enum Storage: Sendable, CustomStringConvertible {
     /// Writes a backup of the SQLite database to `target` while the service runs: a consistent
     /// snapshot, written beside the target first and checked (`integrity_check`) before it is
     /// renamed into place, so `target` is either a whole, valid database or absent. Refuses to
-    /// overwrite. PostgreSQL is backed up with its own tools (README "Backups").
+    /// overwrite. PostgreSQL is backed up with its own tools (docs/operations.md, "Backups").
     public func backup(to target: String) throws -> String {
         guard case .sqlite(let path) = self else {
-            throw ConfigurationError("backup copies the SQLite file; for PostgreSQL use pg_basebackup or pg_dump (README \"Backups\")")
+            throw ConfigurationError("backup copies the SQLite file; for PostgreSQL use pg_basebackup, pg_dump or a standby (docs/operations.md, \"Backups\")")
         }
         return try SQLiteBackup.write(from: path, to: target)
     }

@@ -36,7 +36,7 @@ struct WorkerOptions {
         payments-worker backup FILE
                              write a backup of the SQLite database (ORDERS_DB) to FILE while
                              the service runs, checked, then exit
-        Service settings come from the environment; see README.md.
+        Service settings come from the environment; see docs/operations.md.
         """
 
     static func parse(_ arguments: [String], environment: Environment) throws -> WorkerOptions {

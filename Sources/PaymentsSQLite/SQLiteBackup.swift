@@ -12,7 +12,7 @@ public enum SQLiteBackup {
         guard FileManager.default.fileExists(atPath: source) else { throw ConfigurationError("backup: no database at \(source) (ORDERS_DB)") }
         let partial = "\(target).partial-\(getpid())"
         try? FileManager.default.removeItem(atPath: partial)
-        let orders: Int64
+        var counts: [String] = []
         do {
             let connection = try Connection(path: source)
             defer { connection.close() }
@@ -23,12 +23,16 @@ public enum SQLiteBackup {
             guard verdict == "ok" else {
                 throw ConfigurationError("backup: the copy failed its integrity check (\(verdict)); nothing was written to \(target)")
             }
-            orders = try copy.read { db in try db.queryOne("SELECT count(*) FROM orders")?.get(at: 0) as Int64? } ?? 0
+            // What the copy holds, for the log and for comparing with the service's own figures.
+            for table in ["orders", "order_events", "order_operations", "payments"] {
+                let rows = try copy.read { db in try db.queryOne("SELECT count(*) FROM \(table)")?.get(at: 0) as Int64? } ?? 0
+                counts.append("\(rows) \(table)")
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
         try FileManager.default.moveItem(atPath: partial, toPath: target)
-        return "\(target): \(orders) orders, integrity_check ok"
+        return "\(target): \(counts.joined(separator: ", ")), integrity_check ok"
     }
 }

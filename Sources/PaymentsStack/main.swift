@@ -24,6 +24,11 @@ do {
         publicHost: environment.string("PUBLIC_HOST") ?? "localhost"
     ))
     try stack.start()
+    // The example must work as printed: with keys configured it carries one (named, never shown).
+    let keyFile = environment.string("PAYMENTS_API_KEY_FILE")
+    let keyLine = environment.string("PAYMENTS_API_KEY").map { _ in #"KEY=${PAYMENTS_API_KEY%%,*}"# }
+        ?? keyFile.map { "KEY=$(tr ',' '\\n' < \($0) | head -n 1)" }
+    let authorization = keyLine == nil ? "" : #" -H "Authorization: Bearer $KEY""#
     FileHandle.standardOutput.write(Data("""
 
         Payments service   \(stack.baseURL)/orders   (and \(stack.baseURL)/payments)
@@ -31,9 +36,9 @@ do {
         Database           \(environment.string("DATABASE_URL") != nil || environment.string("DATABASE_URL_FILE") != nil ? "PostgreSQL (DATABASE_URL)" : stack.databasePath)
         Logs               \(stack.configuration.runDirectory)/*.log
 
-        Try:  curl -s -X POST \(stack.baseURL)/orders -H 'Content-Type: application/json' \\
+        Try:  \(keyLine.map { "\($0)\n              " } ?? "")curl -s -X POST \(stack.baseURL)/orders\(authorization) -H 'Content-Type: application/json' \\
                 -d '{"amount": 29900, "currency": "NOK", "receipt": "receipt#1"}'
-        Then open the session_link in a browser, pay, and: curl -s \(stack.baseURL)/orders
+        Then open the session_link in a browser, pay, and: curl -s\(authorization) \(stack.baseURL)/orders
 
         Ctrl-C stops everything; `make reload` replaces the workers without dropping a request.
         """.utf8))

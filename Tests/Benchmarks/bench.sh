@@ -13,7 +13,7 @@ chmod 755 "$run"
 duration=${BENCH_SECONDS:-8}
 connections=${BENCH_CONNECTIONS:-32}
 workers=${WORKERS:-2}
-threads=${THREADS:-16}  # the worker's default (README "Benchmarks" says why)
+threads=${THREADS:-16}  # the worker's default (docs/benchmarks.md says why)
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -77,8 +77,8 @@ if [ "$php" = 1 ]; then
     php_master=$!
 fi
 # The ceiling: the C responder with as many threads as all workers together, under the
-# workers' scheduling policy (SCHED_BATCH unless WORKER_SCHED_POLICY=other; README
-# "Benchmarks": the responder itself gains nothing from it, the workers do).
+# workers' scheduling policy (SCHED_BATCH unless WORKER_SCHED_POLICY=other;
+# docs/benchmarks.md: the responder itself gains nothing from it, the workers do).
 policy=(chrt --batch 0)
 [ "${WORKER_SCHED_POLICY:-batch}" = other ] && policy=()
 "${policy[@]}" "$run/hello_responder" "$run/baseline.sock" $((workers * threads)) > "$run/baseline.log" 2>&1 & pids+=($!)
@@ -342,7 +342,7 @@ fi
 
 # Dintero answering in 300 ms, as it may in production, with new connections: FoundationNetworking
 # busy-waits through the first call on each new connection unless CURLSessionFix drops the
-# write source it leaves behind (README "Dintero client"). The fix on and off, then the service
+# write source it leaves behind (docs/dintero.md). The fix on and off, then the service
 # itself after a reload (fresh worker processes, so fresh connections), 4 creates at a time.
 slow_dintero() {  # delay_ms
     curl -sf -X POST "http://127.0.0.1:$sandbox_port/__sandbox/faults" -H 'Content-Type: application/json' \

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Testing
 import TestSupport
 
@@ -75,6 +76,28 @@ extension IntegrationSuite {
             #expect(ready.status == 200)  // the old workers still serve
             #expect(ready.json["status"]?.stringValue == "degraded")
             #expect(ready.json["checks"]?["reload"]?["status"]?.stringValue == "failing")
+        }
+
+        /// The banner's "Try:" example works as printed when API keys are configured: it carries
+        /// the key (by its variable, never its value) and creates an order.
+        @Test func theBannersExampleWorksAsPrintedWithAKey() throws {
+            let run = try Self.temporaryDirectory()
+            let key = "banner-key-0123456789"
+            let (process, output, _) = Self.stackProcess(port: try StackHarness.freePort(), sandboxPort: try StackHarness.freePort(), runDirectory: run)
+            process.environment?["PAYMENTS_API_KEY"] = "\(key),second-key-0123456789"
+            try process.run()
+            defer {
+                kill(process.processIdentifier, SIGTERM)
+                if !process.waitForExit(timeout: 40) { kill(process.processIdentifier, SIGKILL) }
+            }
+            let printed = Self.banner(output)
+            #expect(!printed.contains(key))
+            let example = try #require(printed.firstRange(of: "Try:").flatMap { start in
+                printed.firstRange(of: "Then open").map { String(printed[start.upperBound..<$0.lowerBound]) }
+            })
+            let result = try EdgeTests.run("/usr/bin/env", ["PAYMENTS_API_KEY=\(key),second-key-0123456789", "bash", "-c", example])
+            #expect(result.status == 0, "\(example)")
+            #expect(try JSONValue.parse(Array(result.output.utf8))["status"]?.stringValue == "PENDING", "\(example): \(result.output)")
         }
 
         @Test func aBusyPortIsRefusedBeforeAnythingStarts() throws {
