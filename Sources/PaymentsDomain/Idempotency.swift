@@ -73,11 +73,15 @@ public struct IdempotencyRecord: Sendable, Equatable {
 public struct IdempotencyLink: Sendable, Hashable {
     public var scope: String
     public var key: String
+    /// Who holds the key for this request: this process and a mark of the claim's own
+    /// (``ProcessIdentity/claim()``), so giving it back never releases another request's claim.
+    public var owner: String
 
     /// Creates a link.
-    public init(scope: String, key: String) {
+    public init(scope: String, key: String, owner: String = ProcessIdentity.current) {
         self.scope = scope
         self.key = key
+        self.owner = owner
     }
 }
 
@@ -142,20 +146,28 @@ public struct IdempotencyService {
     /// each later claim in this process gives them back first, once the database answers again.
     private static let unreleased = Mutex<Set<IdempotencyLink>>([])
 
-    /// Claims `key` for this process, or says why not.
+    /// Claims `key` for this request, or says why not.
     public func begin(scope: String, key: String, fingerprint: String) throws -> Decision {
         releaseUnreleased()
         let now = clock.now().epochMilliseconds
-        let link = IdempotencyLink(scope: scope, key: key)
-        let mine = IdempotencyRecord(scope: scope, key: key, fingerprint: fingerprint, owner: ProcessIdentity.current, leaseUntil: now + lease, createdAt: now)
-        guard let existing = try store.claim(mine) else { return .run(link) }
+        let link = IdempotencyLink(scope: scope, key: key, owner: ProcessIdentity.claim())
+        let mine = IdempotencyRecord(scope: scope, key: key, fingerprint: fingerprint, owner: link.owner, leaseUntil: now + lease, createdAt: now)
+        // A claim whose COMMIT was cut off may have been made: give it back at the next
+        // chance (a no-op if it was not), or it would look in flight for the whole lease.
+        let existing: IdempotencyRecord?
+        do { existing = try store.claim(mine) } catch { remember(link); throw error }
+        guard let existing else { return .run(link) }
         guard existing.fingerprint == fingerprint else { return .mismatch }
         if let response = existing.response { return .replay(response) }
         let abandoned = existing.leaseUntil < now || !(existing.owner.map(ProcessIdentity.isAlive) ?? false)
-        guard abandoned, try store.takeOver(scope: scope, key: key, from: existing.owner, to: ProcessIdentity.current, leaseUntil: now + lease) else {
-            return .inFlight
-        }
-        return .resume(link, resourceID: existing.resourceID)
+        guard abandoned else { return .inFlight }
+        let taken: Bool
+        do { taken = try store.takeOver(scope: scope, key: key, from: existing.owner, to: link.owner, leaseUntil: now + lease) } catch { remember(link); throw error }
+        return taken ? .resume(link, resourceID: existing.resourceID) : .inFlight
+    }
+
+    private func remember(_ link: IdempotencyLink) {
+        _ = Self.unreleased.withLock { $0.insert(link) }
     }
 
     /// Keeps `response` for repeats.
@@ -167,9 +179,9 @@ public struct IdempotencyService {
     /// request created). When the store cannot be reached it is given up at the next chance.
     public func release(_ link: IdempotencyLink) throws {
         do {
-            try store.release(scope: link.scope, key: link.key, owner: ProcessIdentity.current)
+            try store.release(scope: link.scope, key: link.key, owner: link.owner)
         } catch {
-            Self.unreleased.withLock { _ = $0.insert(link) }
+            remember(link)
             throw error
         }
     }
@@ -183,8 +195,8 @@ public struct IdempotencyService {
     public func releaseUnreleased() {
         guard let pending = Self.unreleased.withLock({ $0.isEmpty ? nil : $0 }) else { return }
         for link in pending {
-            // Only while this process still owns it: a key taken over meanwhile is left alone.
-            guard (try? store.release(scope: link.scope, key: link.key, owner: ProcessIdentity.current)) != nil else { return }
+            // Only while this claim still holds it: a key taken over meanwhile is left alone.
+            guard (try? store.release(scope: link.scope, key: link.key, owner: link.owner)) != nil else { return }
             _ = Self.unreleased.withLock { $0.remove(link) }
         }
     }

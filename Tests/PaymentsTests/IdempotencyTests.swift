@@ -200,9 +200,15 @@ extension SQLiteValue {
     final class FlakyStore: IdempotencyStore, @unchecked Sendable {
         let inner: SQLiteIdempotencyStore
         var down = false
+        /// The next claim commits and then reports a broken connection (a cut-off COMMIT).
+        var claimCutOff = false
         init(_ inner: SQLiteIdempotencyStore) { self.inner = inner }
         struct Unreachable: Error {}
-        func claim(_ record: IdempotencyRecord) throws -> IdempotencyRecord? { try inner.claim(record) }
+        func claim(_ record: IdempotencyRecord) throws -> IdempotencyRecord? {
+            let existing = try inner.claim(record)
+            if claimCutOff { claimCutOff = false; throw Unreachable() }
+            return existing
+        }
         func takeOver(scope: String, key: String, from previousOwner: String?, to owner: String, leaseUntil: Int64) throws -> Bool {
             try inner.takeOver(scope: scope, key: key, from: previousOwner, to: owner, leaseUntil: leaseUntil)
         }
@@ -225,6 +231,14 @@ extension SQLiteValue {
         // While the store cannot take it back, the key stays in flight.
         #expect(try service.begin(scope: scope, key: "k", fingerprint: "f") == .inFlight)
         store.down = false
-        #expect(try service.begin(scope: scope, key: "k", fingerprint: "f") == .run(link))
+        guard case .run(let again) = try service.begin(scope: scope, key: "k", fingerprint: "f") else { Issue.record("still held"); return }
+        #expect(again.owner != link.owner, "each claim holds the key under a mark of its own")
+
+        // A claim whose COMMIT was cut off (it was made, the caller never learned it) is given back too.
+        store.claimCutOff = true
+        #expect(throws: FlakyStore.Unreachable.self) { try service.begin(scope: scope, key: "cut", fingerprint: "f") }
+        guard case .run = try service.begin(scope: scope, key: "cut", fingerprint: "f") else { Issue.record("cut-off claim still held"); return }
+        // Giving back one claim never releases another claim of the same process.
+        #expect(try service.begin(scope: scope, key: "cut", fingerprint: "f") == .inFlight)
     }
 }
