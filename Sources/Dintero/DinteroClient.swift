@@ -126,7 +126,15 @@ public final class DinteroClient: PaymentGateway {
         if let cached = token.withLock({ $0 }), cached.value != stale, now < cached.refreshAfter {
             return cached.value
         }
-        let fresh = try fetchToken(now: now)
+        let fresh: Token
+        do {
+            fresh = try fetchToken(now: now)
+        } catch .serverError(let status) {
+            // Without a token the call itself was never sent: retryable, never a refusal of it
+            // (a 429 arrives here as `.busy` already).
+            log.warning("no Dintero access token: the token request answered \(status)")
+            throw .busy(retryAfter: 2)
+        }
         token.withLock { $0 = fresh }
         return fresh.value
     }
@@ -175,6 +183,10 @@ public final class DinteroClient: PaymentGateway {
 
     private static func failure(_ response: TransportResponse) -> DinteroError {
         if response.status.isServerError { return .serverError(status: response.status.code) }
+        // 429 (in the spec's answers): not processed, try again later; never a final refusal.
+        if response.status.code == 429 {
+            return .busy(retryAfter: response.headers["retry-after"].flatMap { Int($0) }.map { min(max($0, 1), 60) } ?? 2)
+        }
         let message = (try? JSONValue.parse(response.body))?["error"]?["message"]?.stringValue ?? "no message"
         return .rejected(status: response.status.code, message: String(message.prefix(200)))
     }

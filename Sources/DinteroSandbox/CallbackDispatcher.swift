@@ -15,6 +15,8 @@ struct CallbackDispatcher: Sendable {
     let state: SandboxState
     let delay: Double
     let attempts: Int
+    /// Only `https://` callback URLs are called, as with Dintero; others are counted and dropped.
+    let httpsOnly: Bool
     let signature: CallbackSignature?
     let log: Logger
 
@@ -31,6 +33,11 @@ struct CallbackDispatcher: Sendable {
     /// Calls `callbackURL` (the merchant's, with its options) about `reason`, adding `parameters`.
     func deliver(to callbackURL: String, _ reason: Reason, parameters: [(String, String)], body: JSONValue? = nil) {
         guard attempts > 0 else { return }
+        guard !httpsOnly || callbackURL.lowercased().hasPrefix("https://") else {
+            state.count { $0.callbacksRefusedInsecure += 1 }
+            log.warning("callback to \(callbackURL) not delivered: Dintero calls back to HTTPS URLs only")
+            return
+        }
         let options = Self.options(of: callbackURL)
         var parameters = parameters + [("time", Timestamp.iso8601(epochMilliseconds: Date().epochMilliseconds))]
         switch reason {
@@ -66,7 +73,7 @@ struct CallbackDispatcher: Sendable {
                     return
                 }
                 log.info("callback attempt \(attempt) to \(url) failed; retrying")
-                wait = max(0.5, wait * 2)
+                wait = min(60, max(0.5, wait * 2))
             }
             log.warning("callback to \(url) gave up after \(attempts) attempts")
         }

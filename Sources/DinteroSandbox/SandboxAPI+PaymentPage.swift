@@ -47,15 +47,17 @@ extension SandboxAPI {
             ("session_id", session.id),
             ("merchant_reference", session.merchantReference),
         ]
+        let failed = ["FAILED", "DECLINED"].contains(outcome)
         if let callbackURL = session.callbackURL {
-            if ["FAILED", "DECLINED"].contains(outcome) {
+            if failed {
                 callbacks.deliver(to: callbackURL, .error("failed"), parameters: parameters, body: transaction.json)
             } else {
                 callbacks.deliver(to: callbackURL, .authorize, parameters: parameters, body: transaction.json)
             }
         }
         log.info("session \(session.id) paid: transaction \(transaction.id) \(outcome)")
-        return .redirect(to: Self.url(session.returnURL, adding: parameters), status: 302)
+        // Dintero's spec: "if the payment failed, an error query parameter will be appended".
+        return .redirect(to: Self.url(session.returnURL, adding: parameters + (failed ? [("error", "failed")] : [])), status: 302)
     }
 
     func cancel(sessionID: String) -> HTTPResponse {

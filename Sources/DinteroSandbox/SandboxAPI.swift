@@ -154,12 +154,17 @@ struct SandboxAPI {
                     Self.reportEvent(kind.uppercased(), transaction, state: state, callbacks: callbacks)
                 }
             }
-            return HTTPResponse(status: .accepted, headers: [("Content-Type", "application/json"), ("event-request-id", requestID)], body: Array("{}".utf8))
+            // The spec's TransactionOperationAccepted: the transaction as it stands when accepted.
+            let accepted = state.transaction(transactionID).map { $0.json.serialized } ?? Array("{}".utf8)
+            return HTTPResponse(status: .accepted, headers: [("Content-Type", "application/json"), ("event-request-id", requestID)], body: accepted)
         }
         switch state.operate(kind, transactionID: transactionID, amount: amount, reference: reference) {
         case .failure(let refusal):
             return Self.error(HTTPStatus(refusal.status), "bad_request", refusal.message)
         case .success(let transaction):
+            // Dintero calls back when "a payment event has been applied to the transaction",
+            // whoever asked for it: the merchant's own operations too.
+            Self.reportEvent(kind.uppercased(), transaction, state: state, callbacks: callbacks)
             return .json(transaction.json)
         }
     }

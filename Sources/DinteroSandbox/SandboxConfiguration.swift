@@ -15,6 +15,8 @@ struct SandboxConfiguration: Sendable {
     /// arrive close together as they do with Dintero.
     var callbackDelay: Double
     var callbackAttempts: Int
+    /// Delivers callbacks to `https://` URLs only, as Dintero does (`SANDBOX_CALLBACKS_HTTPS_ONLY`).
+    var callbacksHTTPSOnly: Bool
     /// Signs callbacks (`Dintero-Signature`) when set (`SANDBOX_CALLBACK_SECRET(_FILE)`).
     var callbackSecret: String?
 
@@ -27,7 +29,9 @@ struct SandboxConfiguration: Sendable {
             publicURL: try environment.baseURL("SANDBOX_PUBLIC_URL", default: defaults.baseURL),
             tokenLifetime: try environment.integer("SANDBOX_TOKEN_TTL", default: 14_400, in: 1...86_400),
             callbackDelay: try environment.seconds("SANDBOX_CALLBACK_DELAY_SECONDS", default: 0.2, in: 0...60),
-            callbackAttempts: try environment.integer("SANDBOX_CALLBACK_ATTEMPTS", default: 5, in: 0...50),
+            // Dintero retries a callback up to 20 times.
+            callbackAttempts: try environment.integer("SANDBOX_CALLBACK_ATTEMPTS", default: 20, in: 0...50),
+            callbacksHTTPSOnly: try environment.choice("SANDBOX_CALLBACKS_HTTPS_ONLY", of: ["0", "1"], default: "0") == "1",
             callbackSecret: try environment.secret("SANDBOX_CALLBACK_SECRET")
         )
     }

@@ -39,7 +39,8 @@ struct SandboxControl {
         }
         // Make the next `count` calls of an endpoint (token, sessions, transactions) fail or
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
-        // "after_effect": true makes the call take effect first and loses its answer;
+        // "after_effect": true makes the call take effect first and loses its answer (with
+        // "hold" and no status: takes effect at once, and only its answer waits);
         // "hold": true keeps each call waiting until POST /__sandbox/release.
         router.on("POST", "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
@@ -95,6 +96,7 @@ struct SandboxControl {
                 ("tokens_issued", .int(counters.tokensIssued)),
                 ("callback_attempts", .int(counters.callbackAttempts)),
                 ("callbacks_delivered", .int(counters.callbacksDelivered)),
+                ("callbacks_refused_insecure", .int(counters.callbacksRefusedInsecure)),
                 ("provider_calls", .int(counters.providerCalls)),
                 ("held", .object(state.heldCounts.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
             ]))

@@ -127,6 +127,7 @@ final class SandboxState: Sendable {
         var tokensIssued = 0
         var callbacksDelivered = 0
         var callbackAttempts = 0
+        var callbacksRefusedInsecure = 0
         var providerCalls = 0
     }
 
@@ -290,8 +291,11 @@ final class SandboxState: Sendable {
             return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
         }
         if fault.hold {
+            // With after_effect and no status the call takes effect now and only its answer
+            // waits for the release: Dintero did the work, its answer is slow on the way back.
+            let early: HTTPResponse? = fault.afterEffect && fault.status == 0 ? SandboxAPI.answer(body) : nil
             return .later { [self] reply in
-                store.withLock { $0.held[endpoint, default: []].append { reply(answer()) } }
+                store.withLock { $0.held[endpoint, default: []].append { reply(early ?? answer()) } }
             }
         }
         guard fault.delayMilliseconds > 0 else { return answer() }

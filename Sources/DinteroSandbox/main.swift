@@ -24,6 +24,7 @@ do {
         state: state,
         delay: configuration.callbackDelay,
         attempts: configuration.callbackAttempts,
+        httpsOnly: configuration.callbacksHTTPSOnly,
         signature: configuration.callbackSecret.map { CallbackSignature(secret: $0, accountID: configuration.accountID) },
         log: log
     )

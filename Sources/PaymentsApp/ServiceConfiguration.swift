@@ -1,3 +1,4 @@
+import Foundation
 import Dintero
 import PaymentsAPI
 import PaymentsDomain
@@ -73,6 +74,7 @@ public struct ServiceConfiguration: Sendable {
         rules.maximumAmount = Int64(try environment.integer("ORDER_MAX_AMOUNT", default: Int(rules.maximumAmount), in: 1...Int(Int32.max)))
         let publicBaseURL = try environment.baseURL("PUBLIC_BASE_URL", default: "http://localhost:3000")
         let dintero = try DinteroConfiguration.from(environment)
+        try Self.checkCallbacksCanArrive(publicBaseURL: publicBaseURL, usesSandbox: DinteroConfiguration.usesSandbox(environment))
         return ServiceConfiguration(
             storage: try Storage.from(environment),
             publicBaseURL: publicBaseURL,
@@ -104,6 +106,20 @@ public struct ServiceConfiguration: Sendable {
             walCheckpointInterval: try environment.seconds("WAL_CHECKPOINT_SECONDS", default: 0.05, in: 0.01...60),
             walRestartBytes: try environment.integer("WAL_RESTART_BYTES", default: 16 << 20, in: 0...(1 << 30)),
             walPauseBytes: try environment.integer("WAL_PAUSE_BYTES", default: 40 << 20, in: 0...(1 << 30))
+        )
+    }
+
+    /// Dintero delivers callbacks only to HTTPS URLs (its Checkout API: "Callback is only
+    /// delivered to HTTPS URLs"): with real credentials an `http://` public URL would lose every
+    /// callback silently, so start-up stops, unless the URL is a loopback one (a test against
+    /// Dintero's test environment from one machine, where no callback can arrive anyway).
+    static func checkCallbacksCanArrive(publicBaseURL: String, usesSandbox: Bool) throws {
+        guard !usesSandbox, let url = URLComponents(string: publicBaseURL), url.scheme?.lowercased() == "http" else { return }
+        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host == "localhost" || host == "::1" || host.hasPrefix("127.") { return }
+        throw ConfigurationError(
+            "PUBLIC_BASE_URL must be an https:// URL when Dintero credentials are configured (got \(publicBaseURL)): "
+                + "Dintero delivers callbacks only to HTTPS URLs, so every payment callback would be lost"
         )
     }
 

@@ -468,6 +468,31 @@ if [ "$postgres" = 1 ]; then
     pg_measure "payments date range (1M)" "/payments?minDate=2026-09-20&maxDate=2026-09-21&limit=100"
     pg_measure "payments rare amount+date (1M)" "/payments?minAmount=99990&minDate=2026-09-01&limit=100"
     supervisor=$sqlite_supervisor
+
+    # Failover: a primary with a synchronous standby, the service on both (libpq's multi-host
+    # URL), the primary SIGKILLed under creates and the standby promoted 1 s later.
+    echo
+    echo "PostgreSQL failover (synchronous standby, 4 creating clients):"
+    free_port fo_primary_port; free_port fo_standby_port; free_port fo_service_port
+    fo_pg=(bash "$root/Tests/Support/postgres.sh")
+    "${fo_pg[@]}" start "$run/fo-primary" "$fo_primary_port" replicated > /dev/null
+    stop_postgres() {
+        for dir in "$pg_dir" "$run/fo-primary" "$run/fo-standby"; do bash "$root/Tests/Support/postgres.sh" stop "$dir" || true; done
+    }
+    "${fo_pg[@]}" standby "$run/fo-standby" "$fo_primary_port" "$fo_standby_port" > /dev/null
+    psql -q "postgres://payments@127.0.0.1:$fo_primary_port/postgres" -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf()" > /dev/null
+    DATABASE_URL="postgres://payments@127.0.0.1:$fo_primary_port,127.0.0.1:$fo_standby_port/postgres?target_session_attrs=read-write" \
+        PUBLIC_BASE_URL="http://127.0.0.1:$fo_service_port" FCGI_SOCKET_MODE=666 \
+        DINTERO_API_URL="http://127.0.0.1:$sandbox_port" DINTERO_CHECKOUT_URL="http://127.0.0.1:$sandbox_port" \
+        PROVIDER_URL="http://127.0.0.1:$sandbox_port/provider" \
+        "$bin/payments-worker" --socket "$run/worker-fo.sock" --workers "$workers" --threads "$threads" > "$run/worker-fo.log" 2>&1 & pids+=($!)
+    wait_for "$run/worker-fo.sock"
+    NGINX_PREFIX="$run/nginx-fo" NGINX_PORT=$fo_service_port FCGI_SOCKET="$run/worker-fo.sock" ACCESS_LOG=off \
+        "$root/nginx/render.sh" > /dev/null
+    /usr/sbin/nginx -c "$run/nginx-fo/nginx.conf" -p "$run/nginx-fo" -e "$run/nginx-fo/error.log" & pids+=($!)
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$fo_service_port/orders" > /dev/null && break; sleep 0.1; done
+    python3 "$here/failover.py" "http://127.0.0.1:$fo_service_port" "$root/Tests/Support/postgres.sh" \
+        "$run/fo-primary" "$run/fo-standby" "postgres://payments@127.0.0.1:$fo_standby_port/postgres" | tee "$run/failover.txt"
 fi
 
 echo
@@ -495,6 +520,7 @@ if [ "${wal_errors:-0}" != 0 ]; then echo "the WAL scenario had non-2xx answers:
 
 echo
 python3 - "$results" "$peak_pss" "$wal_max" "$integrity" "$wal_rps" <<'PY'
+import os
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 # Each row's ratio is to the ceiling measured last before it (its section's); the references
@@ -558,6 +584,9 @@ side_by_side(
 print(f"peak worker PSS: {int(sys.argv[2]) / 1024:.1f} MiB")
 print("\nPOST /orders with Dintero answering in 300 ms, at the default settings:\n")
 print(open(sys.argv[1].rsplit("/", 1)[0] + "/capacity.txt").read().rstrip())
+failover = sys.argv[1].rsplit("/", 1)[0] + "/failover.txt"
+if os.path.exists(failover):
+    print("\nPostgreSQL failover:" + open(failover).read().rstrip())
 print(f"WAL scenario: {float(sys.argv[5]):,.0f} req/s, largest -wal {int(sys.argv[3]) / 1048576:.1f} MiB, integrity_check {sys.argv[4]}")
 PY
 echo "(raw wrk output and logs: $run)"

@@ -24,10 +24,15 @@ import Testing
         var sessionStatus = 200
         var sessionBody = #"{"id":"T11223344.abc","url":"https://checkout.test.dintero.com/v1/view/T11223344.abc"}"#
         var failure: TransportError?
+        /// The next token requests answer this status (429 with Retry-After: 7, or a 5xx).
+        var tokenStatus: Int?
 
         func respond(_ request: TransportRequest) throws(TransportError) -> TransportResponse {
             if let failure { throw failure }
             if request.url.hasSuffix("/auth/token") {
+                if let tokenStatus {
+                    return TransportResponse(status: HTTPStatus(tokenStatus), body: Array(#"{"error":{"message":"slow down"}}"#.utf8), headers: [("Retry-After", "7")])
+                }
                 tokensIssued += 1
                 let token = "token-\(tokensIssued)"
                 validTokens.insert(token)
@@ -132,6 +137,22 @@ import Testing
     @Test func unknownTransactionIsNil() throws {
         let (client, _) = client(Script())
         #expect(try client.transaction(id: "missing") == nil)
+    }
+
+    /// A 429 (the spec lists it) is "not processed, try later", from the token request or the
+    /// call itself; a token request answered 5xx means the call was never sent. Neither is a
+    /// refusal of the call.
+    @Test func a429OrATokenFailureIsRetryableNotARefusal() throws {
+        let script = Script()
+        let (client, _) = client(script)
+        script.tokenStatus = 429
+        #expect(throws: DinteroError.busy(retryAfter: 7)) { try client.createSession(session) }
+        script.tokenStatus = 502
+        #expect(throws: DinteroError.busy(retryAfter: 2)) { try client.createSession(session) }
+        script.tokenStatus = nil
+        script.sessionStatus = 429
+        #expect(throws: DinteroError.busy(retryAfter: 2)) { try client.createSession(session) }
+        #expect(!DinteroError.busy(retryAfter: 2).isRejection)
     }
 
     @Test func serverErrorsTimeoutsAndBadJSONAreTyped() throws {

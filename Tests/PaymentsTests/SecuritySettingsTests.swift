@@ -23,6 +23,21 @@ import Testing
         #expect(try ServiceConfiguration.from(Environment([:])).apiKeys.isEmpty)
     }
 
+    /// Dintero calls back only to HTTPS: with real credentials a plain-HTTP public URL stops
+    /// start-up, naming the setting; loopback URLs (a local test) and the sandbox are allowed.
+    @Test func realCredentialsNeedAnHTTPSPublicURL() throws {
+        var plain = Self.realDintero
+        plain["PAYMENTS_API_KEY"] = "k-0123456789"
+        plain["PUBLIC_BASE_URL"] = "http://shop.example.com"
+        let error = #expect(throws: ConfigurationError.self) { try ServiceConfiguration.from(Environment(plain)) }
+        #expect(error?.description.contains("PUBLIC_BASE_URL") == true && error?.description.contains("HTTPS") == true)
+        for allowed in ["https://shop.example.com", "http://127.0.0.1:3000", "http://localhost:3000", "http://[::1]:3000"] {
+            plain["PUBLIC_BASE_URL"] = allowed
+            #expect(throws: Never.self, "\(allowed)") { try ServiceConfiguration.from(Environment(plain)) }
+        }
+        #expect(throws: Never.self) { try ServiceConfiguration.from(Environment(["PUBLIC_BASE_URL": "http://shop.example.com"])) }
+    }
+
     /// The start-up summary says what is loaded (how many keys, which Dintero, which store),
     /// never a secret.
     @Test func theStartUpSummaryNamesNoSecret() throws {

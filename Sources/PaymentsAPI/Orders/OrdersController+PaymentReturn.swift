@@ -29,6 +29,14 @@ extension OrdersController {
                 status: .notFound
             )
         }
+        if source == .callback, case .unavailable = outcome {
+            // Dintero could not be asked just now: 503 with Retry-After, so Dintero calls again
+            // (a 4xx would end its retries and lose the callback).
+            var response = Self.json(outcome)
+            response.status = .serviceUnavailable
+            response.headers.append("Retry-After", "2")
+            return response
+        }
         return wantsJSON ? Self.json(outcome) : page(outcome, checkAgain: request.path + (request.query.isEmpty ? "" : "?" + request.query))
     }
 

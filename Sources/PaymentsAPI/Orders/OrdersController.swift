@@ -83,7 +83,7 @@ public struct OrdersController {
             var problem = Problem(
                 status: .serviceUnavailable,
                 title: "Payment provider busy",
-                detail: "Too many payment sessions are being opened right now, or Dintero keeps failing; retry in \(seconds) s with a new request.",
+                detail: "Dintero could not be asked just now (too many payment sessions opening, Dintero failing repeatedly, or asking us to slow down); retry in \(seconds) s with a new request.",
                 extensions: [("order_id", .string(orderID))]
             )
             problem.headers.append("Retry-After", String(seconds))

@@ -12,8 +12,9 @@ public enum DinteroError: Error, Sendable, Equatable, CustomStringConvertible {
     case authenticationFailed(status: Int)
     /// The answer was not the JSON shape the contract promises.
     case invalidResponse(String)
-    /// Not asked: this process's Dintero calls are at capacity, or paused after repeated
-    /// failures; retry after this many seconds.
+    /// Not done, and safe to retry after this many seconds: this process's Dintero calls are
+    /// at capacity or paused after repeated failures, no access token could be had (so the
+    /// call was never sent), or Dintero answered 429 (not processed).
     case busy(retryAfter: Int)
 
     /// What a client of this service may be told: the kind of failure and Dintero's status,
@@ -42,7 +43,7 @@ public enum DinteroError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rejected(let status, let message): return "Dintero refused the request (\(status): \(message))"
         case .authenticationFailed(let status): return "Dintero refused the API credentials (\(status))"
         case .invalidResponse(let reason): return "Dintero sent an invalid response (\(reason))"
-        case .busy(let seconds): return "Dintero calls are at capacity or paused after repeated failures (retry in \(seconds) s)"
+        case .busy(let seconds): return "Dintero was not asked or did not process the call (at capacity, paused after repeated failures, no access token, or 429); retry in \(seconds) s"
         }
     }
 }

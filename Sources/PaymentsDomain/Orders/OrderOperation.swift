@@ -9,7 +9,8 @@ public struct OrderOperation: Sendable, Equatable {
         case pending
         case succeeded
         case failed
-        /// Never sent: this process's Dintero calls were at capacity or paused. Nothing
+        /// Never sent: this process's Dintero calls were at capacity or paused, no access token
+        /// could be had, or Dintero answered 429. Nothing
         /// happened; a retry with the same idempotency key starts it afresh.
         case notSent = "not_sent"
     }

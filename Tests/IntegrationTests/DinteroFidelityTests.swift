@@ -1,0 +1,172 @@
+import Foundation
+import HTTPKit
+import Synchronization
+import Testing
+import TestSupport
+
+extension IntegrationSuite {
+    /// The sandbox behaves as Dintero's published Checkout API says, and the service is correct
+    /// against that behaviour (issue 26's points, each through nginx).
+    @Suite struct DinteroFidelityTests {
+        /// Point 7: a failed or declined payment returns with an `error` parameter beside the
+        /// transaction ("an error query parameter will be appended"); the order ends as the
+        /// transaction says.
+        @Test func aFailedPaymentReturnsWithAnErrorParameter() throws {
+            try StackHarness.withStack { _, shop in
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                let location = try shop.checkout(order, outcome: "DECLINED")
+                let query = try #require(URLComponents(string: location))
+                #expect(query.value("error") == "failed")
+                #expect(query.value("transaction_id") != nil)
+                let back = try shop.http.get(location)
+                #expect(back.status == 200)
+                #expect(back.json["order"]?["status"]?.stringValue == "DECLINED")
+                #expect(try shop.status(id) == "DECLINED")
+            }
+        }
+
+        /// Point 3: Dintero calls back to HTTPS URLs only. The sandbox, set so, drops a callback
+        /// to the local stack's plain-HTTP URL (counted), and the service refuses to start with
+        /// real credentials and a plain-HTTP public URL, saying why.
+        @Test func callbacksGoToHTTPSOnly() throws {
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACKS_HTTPS_ONLY": "1"]) { _, shop in
+                let (id, _) = try LifecycleTests.paidOrder(shop)
+                let stats = try shop.sandboxStats()
+                #expect(stats["callbacks_refused_insecure"]?.integerValue == 1)
+                #expect(stats["callbacks_delivered"]?.integerValue == 0)
+                #expect(try shop.status(id) == "AUTHORIZED")  // the verified return still settles it
+            }
+            let worker = Process()
+            worker.executableURL = URL(fileURLWithPath: "\(StackHarness.binDirectory)/payments-worker")
+            let socket = FileManager.default.temporaryDirectory.appendingPathComponent("refused-\(UUID().uuidString.prefix(8)).sock").path
+            worker.arguments = ["--socket", socket]
+            worker.environment = [
+                "DINTERO_CLIENT_ID": "client", "DINTERO_CLIENT_SECRET": "secret", "DINTERO_ACCOUNT_ID": "P00000001",
+                "PAYMENTS_API_KEY": "fidelity-key-0123456789", "PUBLIC_BASE_URL": "http://shop.example.com",
+                "ORDERS_DB": FileManager.default.temporaryDirectory.appendingPathComponent("refused-\(UUID().uuidString.prefix(8)).sqlite").path,
+            ]
+            let output = Pipe()
+            worker.standardOutput = output
+            worker.standardError = output
+            try worker.run()
+            if !worker.waitForExit(timeout: 30) { kill(worker.processIdentifier, SIGKILL) }
+            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(worker.terminationStatus == 78, "\(said)")
+            #expect(said.contains("PUBLIC_BASE_URL") && said.contains("HTTPS"), "\(said)")
+        }
+
+        /// Point 5: a token request answered 429 (a listed answer) is not a refusal of the call
+        /// it was for: a capture is recorded not sent and answered 503 + Retry-After, and its
+        /// retry captures once; a callback being verified is answered 503 + Retry-After, so
+        /// Dintero calls again, and the next call settles the order.
+        @Test func aTokenAnswered429IsRetryable() throws {
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { _, shop in
+                let (id, transactionID) = try LifecycleTests.paidOrder(shop)
+                try Self.tokenRefused(shop)
+                let refused = try LifecycleTests.post(shop, "/orders/\(id)/capture", key: "capture-429")
+                #expect(refused.status == 503, "\(refused.text)")
+                #expect(refused.header("Retry-After") != nil)
+                let events = try shop.http.get("/orders/\(id)/events").json
+                #expect(events["operations"]?.arrayValue?.first?["state"]?.stringValue == "not_sent", "\(events)")
+                let retried = try LifecycleTests.post(shop, "/orders/\(id)/capture", key: "capture-429")
+                #expect(retried.status == 200, "\(retried.text)")
+                #expect(retried.json["status"]?.stringValue == "CAPTURED")
+                #expect(try LifecycleTests.sandboxEvents(shop, transactionID, named: "CAPTURE").count == 1)
+
+                let order = try shop.createOrder()
+                let pending = try #require(order["id"]?.stringValue)
+                let location = try shop.checkout(order)
+                let transaction = try #require(URLComponents(string: location)?.value("transaction_id"))
+                try Self.tokenRefused(shop)
+                let callback = try shop.http.get("/orders/\(pending)/callback?transaction_id=\(transaction)")
+                #expect(callback.status == 503, "\(callback.text)")
+                #expect(callback.header("Retry-After") == "2")
+                #expect(try shop.status(pending) == "PENDING")
+                #expect(try shop.http.get("/orders/\(pending)/callback?transaction_id=\(transaction)").status == 200)
+                #expect(try shop.status(pending) == "AUTHORIZED")
+            }
+        }
+
+        /// The sandbox forgets every token, so the next call needs a new one, and refuses that
+        /// token request once with 429.
+        static func tokenRefused(_ shop: Shop) throws {
+            #expect(try shop.http.postJSON("\(shop.sandbox)/__sandbox/expire-tokens", "{}").status == 200)
+            try shop.injectFault(#"{"endpoint":"token","status":429,"count":1,"body":"{\"error\":{\"message\":\"too many requests\"}}"}"#)
+        }
+
+        /// Point 2: Dintero calls back (`report_event`) after a capture or refund it applied,
+        /// whoever asked for it. Whether that callback reaches the service after its own 200
+        /// (the usual order) or before it (the answer held back), the capture and the refund
+        /// are counted once and the order's history has one change each.
+        @Test(arguments: [false, true])
+        func callbacksAfterOurOwnOperationsCountNothingTwice(callbackFirst: Bool) throws {
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0"]) { _, shop in
+                let (id, transactionID) = try LifecycleTests.paidOrder(shop, amount: 10000)
+                func delivered() throws -> Int { Int(try shop.sandboxStats()["callbacks_delivered"]?.integerValue ?? -1) }
+                for (kind, body, status) in [("capture", "", "CAPTURED"), ("refund", #"{"amount": 4000}"#, "PARTIALLY_REFUNDED")] {
+                    let before = try delivered()
+                    let answer: TransportResponse
+                    if callbackFirst {
+                        // Dintero applies the operation and calls back at once; its answer to
+                        // us is held until the callback has been handled.
+                        try shop.injectFault(#"{"endpoint":"\#(kind)","hold":true,"after_effect":true,"count":1}"#)
+                        let response = Mutex<TransportResponse?>(nil)
+                        let done = DispatchSemaphore(value: 0)
+                        Thread.detachNewThread {
+                            let result = try? LifecycleTests.post(shop, "/orders/\(id)/\(kind)", body)
+                            response.withLock { $0 = result }
+                            done.signal()
+                        }
+                        #expect(shop.eventually(timeout: 30) { (try? delivered()) == before + 1 })
+                        #expect(try shop.release() == 1)
+                        done.wait()
+                        answer = try #require(response.withLock { $0 })
+                    } else {
+                        answer = try LifecycleTests.post(shop, "/orders/\(id)/\(kind)", body)
+                        #expect(shop.eventually(timeout: 30) { (try? delivered()) == before + 1 })
+                    }
+                    #expect(answer.status == 200, "\(kind): \(answer.text)")
+                    #expect(answer.json["status"]?.stringValue == status, "\(kind): \(answer.text)")
+                    #expect(try shop.status(id) == status)
+                }
+                let order = try shop.http.get("/orders/\(id)").json
+                #expect(order["captured_amount"]?.integerValue == 10000)
+                #expect(order["refunded_amount"]?.integerValue == 4000)
+                let history = try shop.http.get("/orders/\(id)/events").json
+                // Status changes only (an operation's own entries keep the status: from == to).
+                let changes = (history["events"]?.arrayValue ?? []).filter { $0["from"] != $0["to"] }.compactMap { $0["to"]?.stringValue }
+                #expect(changes.filter { $0 == "CAPTURED" }.count == 1, "\(changes)")
+                #expect(changes.filter { $0 == "PARTIALLY_REFUNDED" }.count == 1, "\(changes)")
+                let operations = history["operations"]?.arrayValue ?? []
+                #expect(operations.count == 2 && operations.allSatisfy { $0["state"]?.stringValue == "succeeded" }, "\(operations)")
+                #expect(try LifecycleTests.sandboxEvents(shop, transactionID, named: "CAPTURE").count == 1)
+                #expect(try LifecycleTests.sandboxEvents(shop, transactionID, named: "REFUND").count == 1)
+            }
+        }
+
+        /// Point 4: an operation Dintero accepts for later (202) answers with the transaction
+        /// as it stands (the spec's TransactionOperationAccepted), with its `event-request-id`.
+        @Test func anAcceptedOperationAnswersWithTheTransaction() throws {
+            try StackHarness.withStack { _, shop in
+                let (_, transactionID) = try LifecycleTests.paidOrder(shop)
+                #expect(try shop.http.postJSON("\(shop.sandbox)/__sandbox/operation-mode", #"{"asynchronous": true, "delay_ms": 0}"#).status == 200)
+                let credentials = Data("sandbox-client:sandbox-secret".utf8).base64EncodedString()
+                let token = try shop.http.send(
+                    "POST", "\(shop.sandbox)/v1/accounts/T12345678/auth/token",
+                    body: Array(#"{"grant_type": "client_credentials", "audience": "https://test.dintero.com/v1/accounts/T12345678"}"#.utf8),
+                    headers: [("Authorization", "Basic \(credentials)"), ("Content-Type", "application/json")]
+                ).json["access_token"]?.stringValue
+                let accepted = try shop.http.send(
+                    "POST", "\(shop.sandbox)/v1/transactions/\(transactionID)/capture",
+                    body: Array(#"{"amount": 29900}"#.utf8),
+                    headers: [("Authorization", "Bearer \(try #require(token))"), ("Content-Type", "application/json")]
+                )
+                #expect(accepted.status == 202)
+                #expect(accepted.header("event-request-id") != nil)
+                #expect(accepted.json["id"]?.stringValue == transactionID)
+                #expect(accepted.json["status"]?.stringValue != nil && accepted.json["amount"]?.integerValue == 29900)
+            }
+        }
+    }
+}
