@@ -130,8 +130,8 @@ struct SandboxAPI {
     private func cancelSession(_ request: HTTPRequest, id: String) throws -> HTTPResponse {
         guard authorized(request) else { return Self.error(401, "unauthorized", "Missing or expired access token") }
         guard state.session(id) != nil else { return Self.error(404, "not_found", "Session not found") }
-        guard let session = state.cancel(sessionID: id) else {
-            return Self.error(400, "bad_request", "The session is paid or cancelled already")
+        guard let session = state.cancel(sessionID: id, voidingPayment: true) else {
+            return Self.error(400, "bad_request", "The session is cancelled already, or its payment went further than an authorization")
         }
         return .json(session.json)
     }

@@ -41,7 +41,8 @@ struct SandboxControl {
         // be slow: {"endpoint":"sessions","status":503,"delay_ms":0,"count":1,"body":"..."}.
         // "after_effect": true makes the call take effect first and loses its answer (with
         // "hold" and no status: takes effect at once, and only its answer waits);
-        // "hold": true keeps each call waiting until POST /__sandbox/release.
+        // "hold": true keeps each call waiting until POST /__sandbox/release; "skip": n lets the
+        // next n calls through first.
         router.on("POST", "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
             let endpoints = ["token", "sessions", "transactions", "provider", "capture", "refund", "void"]
@@ -54,7 +55,8 @@ struct SandboxControl {
                 body: body["body"]?.stringValue ?? #"{"error":{"code":"injected","message":"injected fault"}}"#,
                 remaining: Int(body["count"]?.integerValue ?? 1),
                 afterEffect: body["after_effect"] == .bool(true),
-                hold: body["hold"] == .bool(true)
+                hold: body["hold"] == .bool(true),
+                skip: Int(body["skip"]?.integerValue ?? 0)
             ), for: endpoint)
             return .json(.object([("ok", .bool(true))]))
         }

@@ -121,6 +121,9 @@ final class SandboxState: Sendable {
         /// The call waits, holding no thread, until `/__sandbox/release` (an explicit barrier
         /// for tests), then answers as it would have.
         var hold = false
+        /// Calls let through untouched before the fault applies (the second call of an
+        /// endpoint, say).
+        var skip = 0
     }
 
     struct Counters {
@@ -200,10 +203,22 @@ final class SandboxState: Sendable {
     }
 
     /// Cancels an open session; nil when it is unknown, paid or cancelled already.
-    func cancel(sessionID: String) -> Session? {
+    /// Cancels a session. Through the API (`voidingPayment`), as Dintero's spec says, its
+    /// transaction "will be voided in case where it is initialized or authorized"; the
+    /// shopper's cancel on the payment page only cancels an unpaid session. Nil when there is
+    /// nothing to cancel (cancelled already, paid on the page, or a transaction gone further
+    /// than an authorization).
+    func cancel(sessionID: String, voidingPayment: Bool = false) -> Session? {
         store.withLock { store in
-            guard var session = store.sessions[sessionID], session.transactionID == nil, !session.cancelled else { return nil }
+            guard var session = store.sessions[sessionID], !session.cancelled else { return nil }
+            guard voidingPayment || session.transactionID == nil else { return nil }
             let now = Date().epochMilliseconds
+            if let transactionID = session.transactionID {
+                guard var transaction = store.transactions[transactionID], ["INITIATED", "AUTHORIZED"].contains(transaction.status) else { return nil }
+                transaction.events.append(.init(name: "VOID", success: true, amount: nil, reference: nil, correlationID: nil, at: now))
+                transaction.status = "AUTHORIZATION_VOIDED"
+                store.transactions[transactionID] = transaction
+            }
             session.cancelledAt = now
             session.events.append(("CANCELLED", now))
             store.sessions[sessionID] = session
@@ -272,6 +287,11 @@ final class SandboxState: Sendable {
     func takeFault(for endpoint: String) -> Fault? {
         store.withLock { store in
             guard var fault = store.faults[endpoint], fault.remaining > 0 else { return nil }
+            if fault.skip > 0 {
+                fault.skip -= 1
+                store.faults[endpoint] = fault
+                return nil
+            }
             fault.remaining -= 1
             store.faults[endpoint] = fault.remaining > 0 ? fault : nil
             return fault

@@ -104,6 +104,8 @@ extension IntegrationSuite {
             try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0"]) { _, shop in
                 let (id, transactionID) = try LifecycleTests.paidOrder(shop, amount: 10000)
                 func delivered() throws -> Int { Int(try shop.sandboxStats()["callbacks_delivered"]?.integerValue ?? -1) }
+                // The payment's own callback first, so each count below is the operation's.
+                #expect(shop.eventually(timeout: 30) { (try? delivered()) == 1 })
                 for (kind, body, status) in [("capture", "", "CAPTURED"), ("refund", #"{"amount": 4000}"#, "PARTIALLY_REFUNDED")] {
                     let before = try delivered()
                     let answer: TransportResponse
@@ -118,6 +120,7 @@ extension IntegrationSuite {
                             response.withLock { $0 = result }
                             done.signal()
                         }
+                        #expect(shop.eventually(timeout: 30) { (try? shop.held(kind)) == 1 })
                         #expect(shop.eventually(timeout: 30) { (try? delivered()) == before + 1 })
                         #expect(try shop.release() == 1)
                         done.wait()
@@ -142,6 +145,49 @@ extension IntegrationSuite {
                 #expect(operations.count == 2 && operations.allSatisfy { $0["state"]?.stringValue == "succeeded" }, "\(operations)")
                 #expect(try LifecycleTests.sandboxEvents(shop, transactionID, named: "CAPTURE").count == 1)
                 #expect(try LifecycleTests.sandboxEvents(shop, transactionID, named: "REFUND").count == 1)
+            }
+        }
+
+        /// Point 1: Dintero voids the payment of a session cancelled after it was paid. A session
+        /// already paid is refused before Dintero is asked (the payment stands, and the order
+        /// learns of it); one paid in the moment between the service's read and its cancel is
+        /// voided by Dintero, and the order says so, then and after the shopper's return.
+        @Test func aCancelRacingAPaymentEndsAsDinteroHasIt() throws {
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { _, shop in
+                let early = try shop.createOrder()
+                let earlyID = try #require(early["id"]?.stringValue)
+                let earlyReturn = try shop.checkout(early)  // paid; the shopper has not come back yet
+                let refused = try LifecycleTests.post(shop, "/orders/\(earlyID)/cancel")
+                #expect(refused.status == 409, "\(refused.text)")
+                #expect(try shop.status(earlyID) == "AUTHORIZED")
+                let earlyTransaction = try #require(URLComponents(string: earlyReturn)?.value("transaction_id"))
+                #expect(try LifecycleTests.sandboxEvents(shop, earlyTransaction, named: "VOID").isEmpty)
+
+                let order = try shop.createOrder()
+                let id = try #require(order["id"]?.stringValue)
+                // The service reads the session (unpaid), then its cancel is held while the shopper pays.
+                try shop.injectFault(#"{"endpoint":"sessions","hold":true,"skip":1,"count":1}"#)
+                let answer = Mutex<TransportResponse?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
+                    let result = try? LifecycleTests.post(shop, "/orders/\(id)/cancel")
+                    answer.withLock { $0 = result }
+                    done.signal()
+                }
+                #expect(shop.eventually(timeout: 30) { (try? shop.held("sessions")) == 1 })
+                let location = try shop.checkout(order)
+                #expect(try shop.release() == 1)
+                done.wait()
+                let cancelled = try #require(answer.withLock { $0 })
+                #expect(cancelled.status == 200, "\(cancelled.text)")
+                #expect(cancelled.json["status"]?.stringValue == "AUTHORIZATION_VOIDED", "\(cancelled.text)")
+                let transactionID = try #require(URLComponents(string: location)?.value("transaction_id"))
+                #expect(try LifecycleTests.sandboxEvents(shop, transactionID, named: "VOID").count == 1)
+                #expect(try shop.http.get("\(shop.sandbox)/__sandbox/transactions/\(transactionID)").json["status"]?.stringValue == "AUTHORIZATION_VOIDED")
+                // The shopper's return then agrees with Dintero: released, nothing charged.
+                let back = try shop.http.get(location)
+                #expect(back.json["order"]?["status"]?.stringValue == "AUTHORIZATION_VOIDED")
+                #expect(try shop.status(id) == "AUTHORIZATION_VOIDED")
             }
         }
 

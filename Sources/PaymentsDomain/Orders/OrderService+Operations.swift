@@ -106,29 +106,57 @@ extension OrderService {
         guard order.status == .pending, let sessionID = order.sessionID else {
             throw OperationFailure.refused(order, .cancelOnlyPending(status: order.status))
         }
-        var detail = "session \(sessionID) cancelled by the merchant"
+        // Dintero voids the payment of a session cancelled after it was paid (its spec), so
+        // Dintero's record of the session is read first: a paid session is refused before
+        // Dintero is asked, and a merchant's cancel never undoes a payment it did not know of.
+        let before: DinteroSession?
         do {
-            _ = try gateway.cancelSession(id: sessionID)
-        } catch where error.isRejection {
-            // Refused: cancelled already (a retry after an answer that was lost) or paid
-            // meanwhile. Dintero's record of the session decides which.
-            let session: DinteroSession?
+            before = try gateway.session(id: sessionID)
+        } catch {
+            throw OperationFailure.unavailable(order, error)
+        }
+        if let transactionID = before?.transactionID {
+            _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
+            let now = try store.order(id: orderID) ?? order
+            if now.status == .pending { throw OperationFailure.cancelRefused(now, .rejected(status: 409, message: "the session is paid")) }
+            throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status))
+        }
+        var detail = "session \(sessionID) cancelled by the merchant"
+        if before?.isCancelled == true {
+            // A retry after an answer that was lost: Dintero cancelled it already.
+            detail = "session \(sessionID) found cancelled when the merchant's cancel was retried"
+        } else {
+            let cancelled: DinteroSession
             do {
-                session = try gateway.session(id: sessionID)
+                cancelled = try gateway.cancelSession(id: sessionID)
+            } catch where error.isRejection {
+                // Refused after all: paid or cancelled in the moment since the read.
+                // Dintero's record of the session decides which.
+                let session: DinteroSession?
+                do {
+                    session = try gateway.session(id: sessionID)
+                } catch {
+                    throw OperationFailure.unavailable(order, error)
+                }
+                if let transactionID = session?.transactionID {
+                    _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
+                }
+                guard let session, session.transactionID == nil, session.isCancelled else {
+                    let now = try store.order(id: orderID) ?? order
+                    if now.status == .pending { throw OperationFailure.cancelRefused(now, error) }
+                    throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status))
+                }
+                cancelled = session
             } catch {
                 throw OperationFailure.unavailable(order, error)
             }
-            if let transactionID = session?.transactionID {
+            if let transactionID = cancelled.transactionID {
+                // Paid in the moment between the read and the cancel: Dintero voided that
+                // payment, and the order records the voided transaction as Dintero has it.
+                log.warning("order \(order.id): session \(sessionID) was paid as the merchant cancelled it; Dintero voided transaction \(transactionID)")
                 _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
+                return try store.order(id: orderID) ?? order
             }
-            guard let session, session.transactionID == nil, session.isCancelled else {
-                let now = try store.order(id: orderID) ?? order
-                if now.status == .pending { throw OperationFailure.cancelRefused(now, error) }
-                throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status))
-            }
-            detail = "session \(sessionID) found cancelled when the merchant's cancel was retried"
-        } catch {
-            throw OperationFailure.unavailable(order, error)
         }
         let result = try transition(OrderStatusChange(
             orderID: orderID, status: .cancelled, verified: false, source: "cancel",
