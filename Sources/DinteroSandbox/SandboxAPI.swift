@@ -58,7 +58,9 @@ struct SandboxAPI {
 
     private func token(_ request: HTTPRequest, accountID: String) throws -> HTTPResponse {
         guard accountID == configuration.accountID else {
-            return Self.error(404, "account_not_found", "Unknown account \(accountID)")
+            // The spec lists 400, 401, 403, 429 and 500 for the token request: an account the
+            // credentials do not belong to is forbidden.
+            return Self.error(403, "forbidden", "These credentials do not belong to account \(accountID)")
         }
         guard let authorization = request.header("authorization"), authorization.hasPrefix("Basic "),
               let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) }),

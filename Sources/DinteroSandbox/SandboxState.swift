@@ -23,8 +23,21 @@ final class SandboxState: Sendable {
         var expiresAt: String?
         var transactionID: String?
         var cancelledAt: Int64?
-        /// Dintero's session events, oldest first: INITIATED, VISITED, AUTHORIZED…, CANCELLED.
+        /// Dintero's session events, oldest first, named as its spec's enum names them:
+        /// INITIATED, VISITED, AUTHORIZED, DECLINED, FAILED, COMPLETED, CANCELLED.
         var events: [(name: String, at: Int64)] = []
+        let createdAt = Date().epochMilliseconds
+
+        /// The session event a payment's outcome records (the transaction's status is not a
+        /// session event name: a captured or on-hold payment completes the session).
+        static func eventName(paidAs status: String) -> String {
+            switch status {
+            case "AUTHORIZED": return "AUTHORIZED"
+            case "DECLINED": return "DECLINED"
+            case "FAILED": return "FAILED"
+            default: return "COMPLETED"
+            }
+        }
 
         var cancelled: Bool { cancelledAt != nil }
 
@@ -41,8 +54,15 @@ final class SandboxState: Sendable {
                     ("return_url", .string(returnURL)),
                     ("callback_url", callbackURL.map(JSONValue.string) ?? .null),
                 ])),
-                ("events", .array(events.map {
-                    .object([("name", .string($0.name)), ("created_at", .string(Timestamp.iso8601(epochMilliseconds: $0.at)))])
+                ("created_at", .string(Timestamp.iso8601(epochMilliseconds: createdAt))),
+                // Required by the spec (SessionOptions); a profile session's, as Dintero expands it.
+                ("configuration", .object([("auto_capture", .bool(false))])),
+                ("events", .array(events.enumerated().map { index, event in
+                    .object([
+                        ("id", .string("\(id).event-\(index)")),
+                        ("name", .string(event.name)),
+                        ("created_at", .string(Timestamp.iso8601(epochMilliseconds: event.at))),
+                    ])
                 })),
             ]
             if let transactionID { members.append(("transaction_id", .string(transactionID))) }
@@ -77,10 +97,11 @@ final class SandboxState: Sendable {
         var captured: Int64 { events.reduce(0) { $0 + ($1.success && $1.name == "CAPTURE" ? $1.amount ?? 0 : 0) } }
         var refunded: Int64 { events.reduce(0) { $0 + ($1.success && $1.name == "REFUND" ? $1.amount ?? 0 : 0) } }
 
+        /// As Dintero answers it: a field the spec types as a string or number is left out when
+        /// there is no value, never `null`.
         var json: JSONValue {
-            .object([
+            var members: [(String, JSONValue)] = [
                 ("id", .string(id)),
-                ("session_id", sessionID.map(JSONValue.string) ?? .null),
                 ("merchant_reference", .string(merchantReference)),
                 ("amount", .int(amount)),
                 ("currency", .string(currency)),
@@ -88,18 +109,22 @@ final class SandboxState: Sendable {
                 ("payment_product", .string("bambora")),
                 ("payment_product_type", .string("bambora.creditcard")),
                 ("created_at", .string(Timestamp.iso8601(epochMilliseconds: createdAt))),
-                ("events", .array(events.map { event in
-                    .object([
+                ("events", .array(events.enumerated().map { index, event in
+                    var fields: [(String, JSONValue)] = [
+                        ("id", .string("\(id).event-\(index)")),
                         ("event", .string(event.name)),
                         ("success", .bool(event.success)),
-                        ("amount", event.amount.map { .int($0) } ?? .null),
                         ("transaction_status", .string(status)),
-                        ("event_reference", event.reference.map(JSONValue.string) ?? .null),
-                        ("correlation_request_id", event.correlationID.map(JSONValue.string) ?? .null),
                         ("created_at", .string(Timestamp.iso8601(epochMilliseconds: event.at))),
-                    ])
+                    ]
+                    if let amount = event.amount { fields.append(("amount", .int(amount))) }
+                    if let reference = event.reference { fields.append(("event_reference", .string(reference))) }
+                    if let correlation = event.correlationID { fields.append(("correlation_request_id", .string(correlation))) }
+                    return .object(fields)
                 })),
-            ])
+            ]
+            if let sessionID { members.insert(("session_id", .string(sessionID)), at: 1) }
+            return .object(members)
         }
     }
 
@@ -195,7 +220,7 @@ final class SandboxState: Sendable {
                 events: Self.initialEvents(status: status, amount: session.amount, at: now)
             )
             session.transactionID = transaction.id
-            session.events.append((status, transaction.createdAt))
+            session.events.append((Session.eventName(paidAs: status), transaction.createdAt))
             store.sessions[sessionID] = session
             store.transactions[transaction.id] = transaction
             return (session, transaction)

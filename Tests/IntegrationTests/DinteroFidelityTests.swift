@@ -191,6 +191,42 @@ extension IntegrationSuite {
             }
         }
 
+        /// Point 6: documents in the spec's shapes. A session carries its `configuration` and
+        /// events named from the spec's enum (a captured or on-hold payment completes it); a
+        /// transaction's events leave out what they lack instead of `null`; a token request for
+        /// another account is 403 (the spec lists no 404).
+        @Test func documentsHaveTheSpecsShapes() throws {
+            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { _, shop in
+                let credentials = Data("sandbox-client:sandbox-secret".utf8).base64EncodedString()
+                func token(_ account: String) throws -> TransportResponse {
+                    try shop.http.send(
+                        "POST", "\(shop.sandbox)/v1/accounts/\(account)/auth/token",
+                        body: Array(#"{"grant_type": "client_credentials", "audience": "https://test.dintero.com/v1/accounts/\#(account)"}"#.utf8),
+                        headers: [("Authorization", "Basic \(credentials)"), ("Content-Type", "application/json")]
+                    )
+                }
+                let other = try token("T99999999")
+                #expect(other.status == 403)
+                #expect(other.json["error"]?["message"]?.stringValue != nil)
+                let bearer = try #require(try token("T12345678").json["access_token"]?.stringValue)
+                let sessionNames: Set<String> = ["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "FAILED", "CANCELLED"]
+                for outcome in ["CAPTURED", "ON_HOLD", "AUTHORIZED"] {
+                    let order = try shop.createOrder()
+                    let location = try shop.checkout(order, outcome: outcome)
+                    let query = try #require(URLComponents(string: location))
+                    let sessionID = try #require(query.value("session_id")), transactionID = try #require(query.value("transaction_id"))
+                    let session = try shop.http.send("GET", "\(shop.sandbox)/v1/sessions/\(sessionID)", headers: [("Authorization", "Bearer \(bearer)")]).json
+                    #expect(session["configuration"]?.objectMembers != nil)
+                    let names = (session["events"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+                    #expect(!names.isEmpty && names.allSatisfy(sessionNames.contains), "\(outcome): \(names)")
+                    let transaction = try shop.http.send("GET", "\(shop.sandbox)/v1/transactions/\(transactionID)", headers: [("Authorization", "Bearer \(bearer)")]).json
+                    for event in transaction["events"]?.arrayValue ?? [] {
+                        #expect(!(event.objectMembers ?? []).contains { $0.1 == .null }, "\(event)")
+                    }
+                }
+            }
+        }
+
         /// Point 4: an operation Dintero accepts for later (202) answers with the transaction
         /// as it stands (the spec's TransactionOperationAccepted), with its `event-request-id`.
         @Test func anAcceptedOperationAnswersWithTheTransaction() throws {
