@@ -16,7 +16,7 @@ BENCH_PACKAGES := wrk apache2-utils gcc postgresql php-fpm php-sqlite3 php-curl 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT ?= swift
 
-.PHONY: help deps build release run reload backup test unit-test integration-test openapi-check browser-test bench clean
+.PHONY: help deps build release run reload backup test unit-test integration-test openapi-check browser-test contract-test bench clean
 
 help:
 	@echo "make run    build (release) and start nginx + workers (+ Dintero sandbox) on localhost:3000"
@@ -102,9 +102,14 @@ test: build
 	$(call install_missing,$(TEST_PACKAGES))
 	bash Tests/OpenAPI/check.sh "$$($(SWIFT) build --show-bin-path)"
 	bash Tests/Browser/run.sh "$$($(SWIFT) build --show-bin-path)"
+	bash Tests/Contract/run.sh "$$($(SWIFT) build --show-bin-path)"
 	BIN_DIR="$$($(SWIFT) build --show-bin-path)" bash Tests/Support/with-postgres.sh bash -c \
 	  '$(SWIFT) test --skip IntegrationTests && $(SWIFT) test --skip-build --filter IntegrationTests && \
 	   TEST_STORE=postgres $(SWIFT) test --skip-build --filter IntegrationTests'
+
+contract-test: build
+	$(call install_missing,$(TEST_PACKAGES))
+	bash Tests/Contract/run.sh "$$($(SWIFT) build --show-bin-path)"
 
 browser-test: build
 	$(call install_missing,$(TEST_PACKAGES))

@@ -17,6 +17,8 @@ struct CallbackDispatcher: Sendable {
     let attempts: Int
     /// Only `https://` callback URLs are called, as with Dintero; others are counted and dropped.
     let httpsOnly: Bool
+    /// Records each callback sent (the contract test), when set.
+    let recorder: ExchangeRecorder?
     let signature: CallbackSignature?
     let log: Logger
 
@@ -67,6 +69,7 @@ struct CallbackDispatcher: Sendable {
                 }
                 if body != nil { headers.append("Content-Type", "application/json") }
                 let request = TransportRequest(method: method, url: url, headers: headers, body: method == "POST" ? body?.serialized : nil, timeout: 10)
+                if attempt == 1 { recorder?.recordCallback(method: method, url: url, body: request.body) }
                 if let response = try? transport.send(request), response.status.code < 500 {
                     state.count { $0.callbacksDelivered += 1 }
                     if !response.status.isSuccess { log.info("callback to \(url) answered \(response.status.code); not retried") }

@@ -17,6 +17,8 @@ struct SandboxConfiguration: Sendable {
     var callbackAttempts: Int
     /// Delivers callbacks to `https://` URLs only, as Dintero does (`SANDBOX_CALLBACKS_HTTPS_ONLY`).
     var callbacksHTTPSOnly: Bool
+    /// Where to record every API exchange and callback, for the contract test (`SANDBOX_RECORD`).
+    var recordPath: String?
     /// Signs callbacks (`Dintero-Signature`) when set (`SANDBOX_CALLBACK_SECRET(_FILE)`).
     var callbackSecret: String?
 
@@ -32,6 +34,7 @@ struct SandboxConfiguration: Sendable {
             // Dintero retries a callback up to 20 times.
             callbackAttempts: try environment.integer("SANDBOX_CALLBACK_ATTEMPTS", default: 20, in: 0...50),
             callbacksHTTPSOnly: try environment.choice("SANDBOX_CALLBACKS_HTTPS_ONLY", of: ["0", "1"], default: "0") == "1",
+            recordPath: environment.string("SANDBOX_RECORD"),
             callbackSecret: try environment.secret("SANDBOX_CALLBACK_SECRET")
         )
     }

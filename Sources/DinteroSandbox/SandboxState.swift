@@ -333,7 +333,7 @@ final class SandboxState: Sendable {
         let answer: @Sendable () -> HTTPResponse = {
             guard fault.status > 0 else { return SandboxAPI.answer(body) }
             if fault.afterEffect { _ = SandboxAPI.answer(body) }
-            return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json")], body: Array(fault.body.utf8))
+            return HTTPResponse(status: HTTPStatus(fault.status), headers: [("Content-Type", "application/json"), (Self.faultHeader, "injected")], body: Array(fault.body.utf8))
         }
         if fault.hold {
             // With after_effect and no status the call takes effect now and only its answer
@@ -348,6 +348,9 @@ final class SandboxState: Sendable {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(fault.delayMilliseconds)) { reply(answer()) }
         }
     }
+
+    /// Marks an answer an injected fault made (the contract test tells them from the sandbox's own).
+    static let faultHeader = "Sandbox-Fault"
 
     /// How many calls are held, per endpoint.
     var heldCounts: [String: Int] { store.withLock { $0.held.mapValues(\.count) } }

@@ -19,12 +19,14 @@ do {
     let socketPath = arguments[index + 1]
     let socket = try FastCGISocket.listen(path: socketPath, mode: 0o666)
     let state = SandboxState()
+    let recorder = try configuration.recordPath.map(ExchangeRecorder.init(path:))
     let callbacks = CallbackDispatcher(
         transport: URLSessionTransport(),
         state: state,
         delay: configuration.callbackDelay,
         attempts: configuration.callbackAttempts,
         httpsOnly: configuration.callbacksHTTPSOnly,
+        recorder: recorder,
         signature: configuration.callbackSecret.map { CallbackSignature(secret: $0, accountID: configuration.accountID) },
         log: log
     )
@@ -34,7 +36,7 @@ do {
         router.group("/", errors: DinteroErrorRenderer()) { group in
             SandboxAPI(configuration: configuration, state: state, callbacks: callbacks, log: log).register(on: &group)
         }
-        return router
+        return RecordingResponder(router: router, recorder: recorder)
     }
     try FastCGISocket.removeSocketFile(socketPath)
     exit(0)
