@@ -95,23 +95,36 @@ extension IntegrationSuite {
             try shop.injectFault(#"{"endpoint":"token","status":429,"count":1,"body":"{\"error\":{\"message\":\"too many requests\"}}"}"#)
         }
 
+        /// When Dintero's callback about an operation reaches the service, relative to the
+        /// operation's own 200.
+        enum CallbackTiming: String, CaseIterable, Sendable {
+            /// Dintero applies the operation and calls back; its answer to us is held until the
+            /// callback has been handled.
+            case before
+            /// The callback is sent the moment the operation is applied, racing the 200.
+            case during
+            /// Handled after the service recorded the 200: the same callback, delivered late.
+            case after
+        }
+
         /// Point 2: Dintero calls back (`report_event`) after a capture or refund it applied,
-        /// whoever asked for it. Whether that callback reaches the service after its own 200
-        /// (the usual order) or before it (the answer held back), the capture and the refund
-        /// are counted once and the order's history has one change each.
-        @Test(arguments: [false, true])
-        func callbacksAfterOurOwnOperationsCountNothingTwice(callbackFirst: Bool) throws {
-            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_DELAY_SECONDS": "0"]) { _, shop in
+        /// whoever asked for it. Before, during or after the service's own 200, the capture and
+        /// the refund are counted once and the order's history has one change each.
+        @Test(arguments: CallbackTiming.allCases)
+        func callbacksAfterOurOwnOperationsCountNothingTwice(timing: CallbackTiming) throws {
+            // "after": the sandbox's own callbacks are off, and the test delivers Dintero's
+            // callback itself once the 200 is in (the stack's callbacks are not signed).
+            let sandbox = timing == .after ? ["SANDBOX_CALLBACK_ATTEMPTS": "0"] : ["SANDBOX_CALLBACK_DELAY_SECONDS": "0"]
+            try StackHarness.withStack(sandboxEnvironment: sandbox) { _, shop in
                 let (id, transactionID) = try LifecycleTests.paidOrder(shop, amount: 10000)
                 func delivered() throws -> Int { Int(try shop.sandboxStats()["callbacks_delivered"]?.integerValue ?? -1) }
                 // The payment's own callback first, so each count below is the operation's.
-                #expect(shop.eventually(timeout: 30) { (try? delivered()) == 1 })
+                if timing != .after { #expect(shop.eventually(timeout: 30) { (try? delivered()) == 1 }) }
                 for (kind, body, status) in [("capture", "", "CAPTURED"), ("refund", #"{"amount": 4000}"#, "PARTIALLY_REFUNDED")] {
                     let before = try delivered()
                     let answer: TransportResponse
-                    if callbackFirst {
-                        // Dintero applies the operation and calls back at once; its answer to
-                        // us is held until the callback has been handled.
+                    switch timing {
+                    case .before:
                         try shop.injectFault(#"{"endpoint":"\#(kind)","hold":true,"after_effect":true,"count":1}"#)
                         let response = Mutex<TransportResponse?>(nil)
                         let done = DispatchSemaphore(value: 0)
@@ -125,9 +138,13 @@ extension IntegrationSuite {
                         #expect(try shop.release() == 1)
                         done.wait()
                         answer = try #require(response.withLock { $0 })
-                    } else {
+                    case .during:
                         answer = try LifecycleTests.post(shop, "/orders/\(id)/\(kind)", body)
                         #expect(shop.eventually(timeout: 30) { (try? delivered()) == before + 1 })
+                    case .after:
+                        answer = try LifecycleTests.post(shop, "/orders/\(id)/\(kind)", body)
+                        let late = "/orders/\(id)/callback?transaction_id=\(transactionID)&merchant_reference=\(id)&event=\(kind.uppercased())"
+                        #expect(try shop.http.get(late).status == 200)
                     }
                     #expect(answer.status == 200, "\(kind): \(answer.text)")
                     #expect(answer.json["status"]?.stringValue == status, "\(kind): \(answer.text)")
