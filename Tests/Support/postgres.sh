@@ -53,6 +53,12 @@ start_server() {
         || { cat "$1/server.log" >&2; exit 1; }
 }
 
+# wait_gone PID: true once the process is gone, within 10 s.
+wait_gone() {
+    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    return 1
+}
+
 prepare() {
     mkdir -p "$1"
     [ "$(id -u)" = 0 ] && chown postgres "$1"
@@ -95,9 +101,7 @@ kill)
     pid=$(head -1 "$data/postmaster.pid")
     kill -KILL "$pid" 2>/dev/null || exit 0
     # Its backends notice the postmaster's death by themselves and exit.
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-    echo "postmaster $pid still there 10 s after SIGKILL" >&2
-    exit 1
+    wait_gone "$pid" || { echo "postmaster $pid still there 10 s after SIGKILL" >&2; exit 1; }
     ;;
 rejoin)
     primary_port=${3:?PRIMARY_PORT}
@@ -116,7 +120,7 @@ stop)
     [ -f "$data/postmaster.pid" ] || exit 0
     pid=$(head -1 "$data/postmaster.pid")
     kill -INT "$pid" 2>/dev/null || exit 0
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
+    wait_gone "$pid" && exit 0
     echo "postmaster $pid still running after 10 s; sending SIGQUIT" >&2
     kill -QUIT "$pid" 2>/dev/null || true
     ;;

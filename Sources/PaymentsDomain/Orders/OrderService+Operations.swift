@@ -109,17 +109,9 @@ extension OrderService {
         // Dintero voids the payment of a session cancelled after it was paid (its spec), so
         // Dintero's record of the session is read first: a paid session is refused before
         // Dintero is asked, and a merchant's cancel never undoes a payment it did not know of.
-        let before: DinteroSession?
-        do {
-            before = try gateway.session(id: sessionID)
-        } catch {
-            throw OperationFailure.unavailable(order, error)
-        }
-        if let transactionID = before?.transactionID {
-            _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
-            let now = try store.order(id: orderID) ?? order
-            if now.status == .pending { throw OperationFailure.cancelRefused(now, .rejected(status: 409, message: "the session is paid")) }
-            throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status))
+        let before = try readSession(sessionID, of: order)
+        if before?.transactionID != nil {
+            throw try cancelRefusal(orderID, order, .rejected(status: 409, message: "the session is paid"))
         }
         var detail = "session \(sessionID) cancelled by the merchant"
         if before?.isCancelled == true {
@@ -132,19 +124,9 @@ extension OrderService {
             } catch where error.isRejection {
                 // Refused after all: paid or cancelled in the moment since the read.
                 // Dintero's record of the session decides which.
-                let session: DinteroSession?
-                do {
-                    session = try gateway.session(id: sessionID)
-                } catch {
-                    throw OperationFailure.unavailable(order, error)
-                }
-                if let transactionID = session?.transactionID {
-                    _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
-                }
+                let session = try readSession(sessionID, of: order)
                 guard let session, session.transactionID == nil, session.isCancelled else {
-                    let now = try store.order(id: orderID) ?? order
-                    if now.status == .pending { throw OperationFailure.cancelRefused(now, error) }
-                    throw OperationFailure.refused(now, .cancelOnlyPending(status: now.status))
+                    throw try cancelRefusal(orderID, order, error)
                 }
                 cancelled = session
             } catch {
@@ -163,6 +145,27 @@ extension OrderService {
             detail: detail, at: clock.now().epochMilliseconds
         ), from: order)
         return result.order ?? order
+    }
+
+    /// Dintero's record of the session, its transaction (if it has one) verified onto the order.
+    private func readSession(_ sessionID: String, of order: Order) throws -> DinteroSession? {
+        let session: DinteroSession?
+        do {
+            session = try gateway.session(id: sessionID)
+        } catch {
+            throw OperationFailure.unavailable(order, error)
+        }
+        if let transactionID = session?.transactionID {
+            _ = try verifyTransaction(transactionID, for: order, source: .reconcile)
+        }
+        return session
+    }
+
+    /// Why a cancel is refused, by the order's status now: still waiting (Dintero's refusal
+    /// stands), or moved on (paid meanwhile; the refusal names its status).
+    private func cancelRefusal(_ orderID: String, _ order: Order, _ error: DinteroError) throws -> OperationFailure {
+        let now = try store.order(id: orderID) ?? order
+        return now.status == .pending ? .cancelRefused(now, error) : .refused(now, .cancelOnlyPending(status: now.status))
     }
 
     private func current(_ operation: OrderOperation) throws -> OperationOutcome {
