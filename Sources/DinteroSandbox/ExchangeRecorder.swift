@@ -31,6 +31,8 @@ final class ExchangeRecorder: Sendable {
             ("path", .string(request.path)),
             ("query", .string(request.query)),
             ("request_type", .string(request.mediaType ?? "")),
+            // A test's own probe of the sandbox (its answer is checked, its request is not ours).
+            ("probe", .bool(request.header("contract-probe") != nil)),
             ("request", Self.document(request.body)),
             ("status", .int(Int64(response.status.code))),
             ("location", response.header("Location").map(JSONValue.string) ?? .null),

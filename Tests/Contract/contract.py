@@ -75,11 +75,18 @@ def pay(created, outcome="AUTHORIZED", cancel=False):
     return urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)
 
 
+PROBE = {"Contract-Probe": "1"}  # the test asking the sandbox itself, not the service's client
+
+
+def probe(method, path, body=None, headers=None):
+    return call(method, SANDBOX + path, body, {**PROBE, **(headers or {})})
+
+
 def token(account="T12345678"):
     credentials = "Basic " + __import__("base64").b64encode(b"sandbox-client:sandbox-secret").decode()
-    return call("POST", f"{SANDBOX}/v1/accounts/{account}/auth/token",
-                {"grant_type": "client_credentials", "audience": f"https://test.dintero.com/v1/accounts/{account}"},
-                {"Authorization": credentials})
+    return probe("POST", f"/v1/accounts/{account}/auth/token",
+                 {"grant_type": "client_credentials", "audience": f"https://test.dintero.com/v1/accounts/{account}"},
+                 {"Authorization": credentials})
 
 
 def drive():
@@ -108,13 +115,25 @@ def drive():
     control("/__sandbox/faults", {"endpoint": "token", "status": 429, "count": 1})
     status, _, refused = api("POST", "/orders", {"amount": 29900, "currency": "NOK"})
     assert status == 503, refused  # not sent: retry later
-    # The sandbox's own refusals, asked directly: another account (403), no token (401),
-    # an unknown transaction (404), a capture above the authorization (400).
+    # The sandbox's own refusals, asked directly: another account (403), wrong credentials and
+    # no token (401), a malformed token request (400), unknown session and transaction (404),
+    # operations Dintero's rules refuse (400), a session cancelled twice (400).
     assert token("T99999999")[0] == 403
+    wrong = "Basic " + __import__("base64").b64encode(b"sandbox-client:wrong").decode()
+    assert probe("POST", "/v1/accounts/T12345678/auth/token", {"grant_type": "client_credentials", "audience": "x"}, {"Authorization": wrong})[0] == 401
+    right = "Basic " + __import__("base64").b64encode(b"sandbox-client:sandbox-secret").decode()
+    assert probe("POST", "/v1/accounts/T12345678/auth/token", {"grant_type": "password", "audience": "x"}, {"Authorization": right})[0] == 400
     bearer = {"Authorization": "Bearer " + token()[2]["access_token"]}
-    assert call("GET", f"{SANDBOX}/v1/transactions/{transaction}")[0] == 401
-    assert call("GET", f"{SANDBOX}/v1/transactions/T12345678.unknown", headers=bearer)[0] == 404
-    assert call("POST", f"{SANDBOX}/v1/transactions/{transaction}/capture", {"amount": 99999999}, bearer)[0] == 400
+    assert probe("GET", f"/v1/transactions/{transaction}")[0] == 401
+    assert probe("GET", "/v1/transactions/T12345678.unknown", headers=bearer)[0] == 404
+    assert probe("GET", "/v1/sessions/T12345678.unknown", headers=bearer)[0] == 404
+    assert probe("POST", f"/v1/transactions/{transaction}/capture", {"amount": 99999999}, bearer)[0] == 400
+    assert probe("POST", f"/v1/transactions/{transaction}/refund", {"amount": 99999999}, bearer)[0] == 400
+    assert probe("POST", f"/v1/transactions/{transaction}/void", {}, bearer)[0] == 400
+    cancelled = order()
+    session = cancelled["links"][0]["href"].rsplit("/", 1)[-1]
+    assert probe("POST", f"/v1/sessions/{session}/cancel", None, bearer)[0] == 200
+    assert probe("POST", f"/v1/sessions/{session}/cancel", None, bearer)[0] == 400
     # Callbacks are sent on threads of the sandbox's: wait until their number stops changing.
     seen, still = -1, 0
     for _ in range(100):
@@ -152,7 +171,9 @@ def check():
             violations.append(f"{method} {path}: not an operation of the contract")
             continue
         name = op["operation"]
-        if op["request"] is not None and record["request_type"] == "application/json":
+        if record["probe"]:
+            pass  # the test's own request to the sandbox: only the answer is the contract's
+        elif op["request"] is not None and record["request_type"] == "application/json":
             validate(op["request"], record["request"], f"{name} request")
         elif op["request"] is not None and op["request"].get("required"):
             violations.append(f"{name}: request without a JSON body")
