@@ -7,14 +7,16 @@ import TestSupport
 extension IntegrationSuite {
     /// A slow or failing Dintero must not take the rest of the service with it.
     @Suite struct BulkheadTests {
-        /// Reproducer: Dintero answers session creation in 9.5 s (under the 10 s timeout) and 32
-        /// creates arrive at once at the default settings. None is refused; unrelated requests
-        /// are answered while they wait (each of them before any create); every create completes.
+        /// Reproducer: Dintero is slow to answer session creation (held by the sandbox until the
+        /// test lets it answer, within the timeout) and 32 creates arrive at once at the
+        /// default settings. None is refused; unrelated requests are answered while they wait
+        /// (each of them before any create); every create completes.
         @Test func aSlowDinteroCannotStallOtherRequests() throws {
-            try StackHarness.withStack(workers: 2, threads: 16, workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "10"]) { stack, shop in
+            // A timeout far beyond the test's own steps: only the release ends the wait.
+            try StackHarness.withStack(workers: 2, threads: 16, workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "60"]) { stack, shop in
                 let order = try shop.createOrder()  // token cached, one order to read
                 let id = try #require(order["id"]?.stringValue)
-                try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":9500,"count":32}"#)
+                try shop.injectFault(#"{"endpoint":"sessions","hold":true,"count":32}"#)
                 let creates = AsyncCreates(count: 32, shop: shop)
                 // A client of its own, so nothing queues behind the creates on the test's side.
                 let other = LiveClient(baseURL: stack.baseURL)
@@ -23,6 +25,8 @@ extension IntegrationSuite {
                     #expect(try other.postJSON("/payments", #"{"reference": "R", "amount": "100", "returnUrl": "http://127.0.0.1:9/"}"#).status == 200)
                 }
                 #expect(creates.finished == 0, "a create was answered before Dintero was")
+                #expect(shop.eventually(timeout: 30) { (try? shop.held("sessions")) == 32 })
+                #expect(try shop.release() == 32)
                 let statuses = creates.wait()
                 #expect(statuses == Array(repeating: 200, count: 32), "\(statuses)")
             }

@@ -28,7 +28,8 @@ extension IntegrationSuite {
                     #"{"endpoint":"sessions","status":503,"count":1}"#,
                     #"{"endpoint":"sessions","status":400,"body":"{\"error\":{\"message\":\"bad profile\"}}","count":1}"#,
                     #"{"endpoint":"sessions","status":200,"body":"<html>maintenance</html>","count":1}"#,
-                    #"{"endpoint":"sessions","status":0,"delay_ms":2500,"count":1}"#,
+                    // Held past the 1-s timeout: only the release, after the answer, lets it go.
+                    #"{"endpoint":"sessions","hold":true,"count":1}"#,
                     #"{"endpoint":"token","status":500,"count":1}"#,
                 ]
                 var failedIDs: [String] = []
@@ -47,6 +48,7 @@ extension IntegrationSuite {
                     if tokenFault { #expect(response.header("Retry-After") != nil) }
                     #expect(response.header("Content-Type") == "application/problem+json")
                     if let id = response.json["order_id"]?.stringValue { failedIDs.append(id) }
+                    if fault.contains(#""hold":true"#) { #expect(try shop.release() == 1) }
                 }
                 #expect(failedIDs.count == faults.count)
                 for id in failedIDs { #expect(try shop.status(id) == "SESSION_FAILED") }

@@ -268,7 +268,7 @@ extension IntegrationSuite {
         @Test func anIdempotentCreateSurvivesAWorkerCrash() throws {
             try StackHarness.withStack(workers: 1, threads: 4, workerEnvironment: ["DINTERO_TIMEOUT_SECONDS": "10", "PAYMENTS_API_KEY": "k-live"]) { stack, shop in
                 let http = shop.http.authorized("k-live")
-                try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":4000,"count":1}"#)
+                try shop.injectFault(#"{"endpoint":"sessions","hold":true,"count":1}"#)  // answered never: the worker dies first
                 let body = #"{"amount": 4242, "currency": "NOK", "receipt": "crash"}"#
                 let headers: HTTPFields = ["Idempotency-Key": "crash-key-1"]
                 let first = Mutex<Int?>(nil)
@@ -313,7 +313,7 @@ extension IntegrationSuite {
             try StackHarness.withStack(workers: 1, threads: 2, workerEnvironment: [
                 "DINTERO_TIMEOUT_SECONDS": "10", "SWEEP_INTERVAL_SECONDS": "0.2", "STALE_CREATE_SECONDS": "1",
             ]) { stack, shop in
-                try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":4000,"count":1}"#)
+                try shop.injectFault(#"{"endpoint":"sessions","hold":true,"count":1}"#)  // answered never: the worker dies first
                 Thread.detachNewThread { _ = try? shop.http.postJSON("/orders", #"{"amount": 100, "currency": "NOK"}"#) }
                 let db = try stack.database()
                 #expect(shop.eventually(timeout: 5) { (try? db.integer("SELECT count(*) FROM orders WHERE status = 'CREATED'")) == 1 })

@@ -85,9 +85,11 @@ extension IntegrationSuite {
 
         @Test func providerTimeoutEndsInError() throws {
             try StackHarness.withStack(workerEnvironment: ["PROVIDER_TIMEOUT_SECONDS": "1"]) { stack, shop in
-                try shop.injectFault(#"{"endpoint":"provider","status":0,"delay_ms":2500,"count":1}"#)
+                // The provider's answer is held until the service has given up on it.
+                try shop.injectFault(#"{"endpoint":"provider","hold":true,"count":1}"#)
                 let payment = try createPayment(shop)
                 #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
+                #expect(try shop.release() == 1)
                 let row = try stack.database().rows("SELECT state, error_reason FROM payments WHERE transaction_id = $1", [payment.id]).first
                 #expect(row?[0] == "ERROR")
                 #expect(row?[1] == "provider timed out")

@@ -99,7 +99,7 @@ extension IntegrationSuite {
 
         @Test func sigtermDrainsInFlightRequests() throws {
             try StackHarness.withStack(workers: 1, threads: 2) { stack, shop in
-                try shop.injectFault(#"{"endpoint":"sessions","status":0,"delay_ms":1500,"count":1}"#)
+                try shop.injectFault(#"{"endpoint":"sessions","hold":true,"count":1}"#)
                 let status = Mutex(0)
                 let done = DispatchSemaphore(value: 0)
                 Thread.detachNewThread {
@@ -107,9 +107,11 @@ extension IntegrationSuite {
                     status.withLock { $0 = response?.status.code ?? -1 }
                     done.signal()
                 }
-                usleep(500_000)  // the request is now waiting on the slow Dintero call
+                // The request is waiting on Dintero (held by the sandbox) when the drain starts.
+                #expect(shop.eventually(timeout: 30) { (try? shop.held("sessions")) == 1 })
                 stack.signal("payments-worker", SIGTERM)
-                #expect(done.wait(timeout: .now() + 10) == .success)
+                #expect(try shop.release() == 1)
+                #expect(done.wait(timeout: .now() + 30) == .success)
                 #expect(status.withLock { $0 } == 200)
                 #expect(stack.waitForExit("payments-worker", timeout: 10) == 0)
                 #expect(!FileManager.default.fileExists(atPath: stack.path("worker.sock")))
