@@ -147,7 +147,7 @@ struct SandboxAPI {
         let amount = body["amount"]?.integerValue
         if kind != "void", amount == nil { return Self.error(400, "bad_request", "amount is required") }
         let reference = body["\(kind)_reference"]?.stringValue
-        guard state.transaction(transactionID) != nil else { return Self.error(404, "not_found", "Transaction not found") }
+        guard let current = state.transaction(transactionID) else { return Self.error(404, "not_found", "Transaction not found") }
         let mode = state.operationMode
         if mode.asynchronous {
             let requestID = UUID().uuidString.lowercased()
@@ -157,8 +157,7 @@ struct SandboxAPI {
                 }
             }
             // The spec's TransactionOperationAccepted: the transaction as it stands when accepted.
-            let accepted = state.transaction(transactionID).map { $0.json.serialized } ?? Array("{}".utf8)
-            return HTTPResponse(status: .accepted, headers: [("Content-Type", "application/json"), ("event-request-id", requestID)], body: accepted)
+            return HTTPResponse(status: .accepted, headers: [("Content-Type", "application/json"), ("event-request-id", requestID)], body: current.json.serialized)
         }
         switch state.operate(kind, transactionID: transactionID, amount: amount, reference: reference) {
         case .failure(let refusal):

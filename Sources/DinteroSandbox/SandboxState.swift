@@ -227,7 +227,6 @@ final class SandboxState: Sendable {
         }
     }
 
-    /// Cancels an open session; nil when it is unknown, paid or cancelled already.
     /// Cancels a session. Through the API (`voidingPayment`), as Dintero's spec says, its
     /// transaction "will be voided in case where it is initialized or authorized"; the
     /// shopper's cancel on the payment page only cancels an unpaid session. Nil when there is

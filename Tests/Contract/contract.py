@@ -3,6 +3,7 @@ every call it makes (and the local sandbox gives every answer it gives, the erro
 then checks every recorded request and answer, return redirect and callback against the
 schemas in dintero-contract.json, written from Dintero's published Checkout API specification.
     usage (Tests/Contract/run.sh): contract.py  (SERVICE_URL, SANDBOX_URL, API_KEY, RECORD)"""
+import base64
 import json
 import os
 import re
@@ -82,11 +83,14 @@ def probe(method, path, body=None, headers=None):
     return call(method, SANDBOX + path, body, {**PROBE, **(headers or {})})
 
 
+def basic(secret="sandbox-secret"):
+    """The sandbox client's HTTP Basic credentials, with `secret`."""
+    return {"Authorization": "Basic " + base64.b64encode(f"sandbox-client:{secret}".encode()).decode()}
+
+
 def token(account="T12345678"):
-    credentials = "Basic " + __import__("base64").b64encode(b"sandbox-client:sandbox-secret").decode()
     return probe("POST", f"/v1/accounts/{account}/auth/token",
-                 {"grant_type": "client_credentials", "audience": f"https://test.dintero.com/v1/accounts/{account}"},
-                 {"Authorization": credentials})
+                 {"grant_type": "client_credentials", "audience": f"https://test.dintero.com/v1/accounts/{account}"}, basic())
 
 
 def drive():
@@ -119,10 +123,8 @@ def drive():
     # no token (401), a malformed token request (400), unknown session and transaction (404),
     # operations Dintero's rules refuse (400), a session cancelled twice (400).
     assert token("T99999999")[0] == 403
-    wrong = "Basic " + __import__("base64").b64encode(b"sandbox-client:wrong").decode()
-    assert probe("POST", "/v1/accounts/T12345678/auth/token", {"grant_type": "client_credentials", "audience": "x"}, {"Authorization": wrong})[0] == 401
-    right = "Basic " + __import__("base64").b64encode(b"sandbox-client:sandbox-secret").decode()
-    assert probe("POST", "/v1/accounts/T12345678/auth/token", {"grant_type": "password", "audience": "x"}, {"Authorization": right})[0] == 400
+    assert probe("POST", "/v1/accounts/T12345678/auth/token", {"grant_type": "client_credentials", "audience": "x"}, basic("wrong"))[0] == 401
+    assert probe("POST", "/v1/accounts/T12345678/auth/token", {"grant_type": "password", "audience": "x"}, basic())[0] == 400
     bearer = {"Authorization": "Bearer " + token()[2]["access_token"]}
     assert probe("GET", f"/v1/transactions/{transaction}")[0] == 401
     assert probe("GET", "/v1/transactions/T12345678.unknown", headers=bearer)[0] == 404

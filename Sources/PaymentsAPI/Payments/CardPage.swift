@@ -16,7 +16,7 @@ struct CardPage {
     /// The form, with `problems` next to the fields at fault.
     func form(_ payment: Payment, entered: Entered = Entered(), problems: [CardDetails.Field: String] = [:]) -> HTTPResponse {
         let amount = MoneyFormat.format(minorUnits: payment.amount, currency: configuration.currency)
-        let action = "/payments/\(FormEncoding.percentEncode(payment.transactionID))/card"
+        let action = Self.path(payment, "card")
         // After an error, focus moves to the summary (autofocus, no script) so a screen reader
         // announces it and a keyboard user starts from it.
         let summary = problems.isEmpty ? "" : "<p class=\"error\" role=\"alert\" id=\"error-summary\" tabindex=\"-1\" autofocus>\(PaymentsController.invalidCard): please correct the highlighted field\(problems.count > 1 ? "s" : "").</p>"
@@ -33,7 +33,7 @@ struct CardPage {
             <button type="submit">Pay \(HTML.escape(amount))</button>
             <p class="hint">Press Pay once: the card provider can take a few seconds to answer, and this page then shows the outcome.</p>
             </form>
-            <form method="post" action="\(HTML.escape("/payments/\(FormEncoding.percentEncode(payment.transactionID))/cancel"))">
+            <form method="post" action="\(HTML.escape(Self.path(payment, "cancel")))">
             <button type="submit" class="secondary">Cancel and go back to \(HTML.escape(branding.shopName))</button>
             </form>
             """
@@ -72,6 +72,11 @@ struct CardPage {
             (title, lead) = ("Payment cancelled", "You cancelled this payment. Nothing was charged.")
         }
         return ShopperPage.render(title: title, lead: lead, body: details + back, status: .ok, refreshSeconds: outcome.isFinal ? nil : 2)
+    }
+
+    /// The path of one of the payment's shopper routes (`pay`, `card`, `cancel`).
+    static func path(_ payment: Payment, _ route: String) -> String {
+        "/payments/\(FormEncoding.percentEncode(payment.transactionID))/\(route)"
     }
 
     /// `returnUrl` with the outcome added (`status`, `transactionId`, and `reason` for a

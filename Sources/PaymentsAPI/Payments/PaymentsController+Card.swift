@@ -90,6 +90,6 @@ extension PaymentsController {
 
     /// A 303 to the payment's hosted page, which shows its progress and outcome.
     private static func followPage(_ payment: Payment) -> HTTPResponse {
-        .redirect(to: "/payments/\(FormEncoding.percentEncode(payment.transactionID))/pay", status: .seeOther)
+        .redirect(to: CardPage.path(payment, "pay"), status: .seeOther)
     }
 }

@@ -23,8 +23,12 @@ public enum PaymentOutcome: Sendable, Equatable {
     /// The recorded reason of a payment the shopper cancelled.
     public static let cancelledReason = "cancelled: the shopper went back to the shop"
 
+    /// What a refusal without a code records after ``declinedPrefix``.
+    static let noCode = "no reason given"
+
     /// The reason to record for a provider's refusal.
-    public static func declinedReason(_ code: String?) -> String { declinedPrefix + (code ?? "no reason given") }
+    public static func declinedReason(_ code: String?) -> String { declinedPrefix + (code ?? noCode) }
+
 
     /// The value of the `status` parameter added to `returnUrl`.
     public var returnStatus: String {
@@ -58,7 +62,7 @@ extension Payment {
             if reason == PaymentOutcome.cancelledReason { return .cancelled }
             if reason.hasPrefix(PaymentOutcome.declinedPrefix) {
                 let code = String(reason.dropFirst(PaymentOutcome.declinedPrefix.count))
-                return .declined(reason: code == "no reason given" ? nil : code)
+                return .declined(reason: code == PaymentOutcome.noCode ? nil : code)
             }
             return .failed
         }
