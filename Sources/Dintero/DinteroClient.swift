@@ -29,7 +29,7 @@ public final class DinteroClient: PaymentGateway {
         self.log = log
     }
 
-    public func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession {
+    public func createSession(_ request: SessionRequest) throws(GatewayError) -> CheckoutSession {
         let response = try authorized(
             method: "POST",
             url: "\(configuration.checkoutBaseURL)/v1/sessions-profile",
@@ -44,15 +44,15 @@ public final class DinteroClient: PaymentGateway {
         return CheckoutSession(id: id, url: url)
     }
 
-    public func transaction(id: String) throws(DinteroError) -> DinteroTransaction? {
-        try fetch("/v1/transactions/", id, as: "transaction without id, status, amount or currency", DinteroTransaction.init(json:))
+    public func transaction(id: String) throws(GatewayError) -> GatewayTransaction? {
+        try fetch("/v1/transactions/", id, as: "transaction without id, status, amount or currency", GatewayTransaction.init(json:))
     }
 
-    public func session(id: String) throws(DinteroError) -> DinteroSession? {
-        try fetch("/v1/sessions/", id, as: "session without id", DinteroSession.init(json:))
+    public func session(id: String) throws(GatewayError) -> GatewaySession? {
+        try fetch("/v1/sessions/", id, as: "session without id", GatewaySession.init(json:))
     }
 
-    public func perform(_ operation: OperationRequest) throws(DinteroError) -> OperationAnswer {
+    public func perform(_ operation: OperationRequest) throws(GatewayError) -> OperationAnswer {
         let response = try authorized(
             method: "POST",
             url: "\(configuration.checkoutBaseURL)/v1/transactions/\(FormEncoding.percentEncode(operation.transactionID))/\(operation.kind.rawValue)",
@@ -60,21 +60,21 @@ public final class DinteroClient: PaymentGateway {
         )
         if response.status == 202 { return .accepted(requestID: response.headers["event-request-id"]) }
         guard response.status.isSuccess else { throw Self.failure(response) }
-        guard let transaction = DinteroTransaction(json: try Self.json(response)) else {
+        guard let transaction = GatewayTransaction(json: try Self.json(response)) else {
             throw .invalidResponse("\(operation.kind.rawValue) answer without a transaction")
         }
         return .completed(transaction)
     }
 
-    public func cancelSession(id: String) throws(DinteroError) -> DinteroSession {
+    public func cancelSession(id: String) throws(GatewayError) -> GatewaySession {
         let response = try authorized(method: "POST", url: "\(configuration.checkoutBaseURL)/v1/sessions/\(FormEncoding.percentEncode(id))/cancel", body: nil)
         guard response.status.isSuccess else { throw Self.failure(response) }
-        guard let session = DinteroSession(json: try Self.json(response)) else { throw .invalidResponse("cancel answer without a session") }
+        guard let session = GatewaySession(json: try Self.json(response)) else { throw .invalidResponse("cancel answer without a session") }
         return session
     }
 
     /// `GET {checkout}{path}{id}`: nil on 404, the decoded document on 2xx.
-    private func fetch<T>(_ path: String, _ id: String, as missing: String, _ decode: (JSONValue) -> T?) throws(DinteroError) -> T? {
+    private func fetch<T>(_ path: String, _ id: String, as missing: String, _ decode: (JSONValue) -> T?) throws(GatewayError) -> T? {
         let response = try authorized(
             method: "GET",
             url: "\(configuration.checkoutBaseURL)\(path)\(FormEncoding.percentEncode(id))",
@@ -87,7 +87,7 @@ public final class DinteroClient: PaymentGateway {
     }
 
     /// Sends a call with a bearer token; on 401 refreshes the token once and retries.
-    private func authorized(method: String, url: String, body: JSONValue?) throws(DinteroError) -> TransportResponse {
+    private func authorized(method: String, url: String, body: JSONValue?) throws(GatewayError) -> TransportResponse {
         var bearer = try currentToken()
         for attempt in 0..<2 {
             var headers: HTTPFields = [
@@ -100,7 +100,7 @@ public final class DinteroClient: PaymentGateway {
             do {
                 response = try transport.send(request)
             } catch {
-                throw DinteroError(error)
+                throw GatewayError(error)
             }
             guard response.status == 401 else { return response }
             guard attempt == 0 else { break }
@@ -110,7 +110,7 @@ public final class DinteroClient: PaymentGateway {
         throw .authenticationFailed(status: 401)
     }
 
-    private func currentToken() throws(DinteroError) -> String {
+    private func currentToken() throws(GatewayError) -> String {
         let now = clock.now()
         if let cached = token.withLock({ $0 }), now < cached.refreshAfter {
             return cached.value
@@ -119,7 +119,7 @@ public final class DinteroClient: PaymentGateway {
     }
 
     /// Fetches a new token unless another thread already replaced `stale` meanwhile.
-    private func refreshToken(replacing stale: String?) throws(DinteroError) -> String {
+    private func refreshToken(replacing stale: String?) throws(GatewayError) -> String {
         refreshing.lock()
         defer { refreshing.unlock() }
         let now = clock.now()
@@ -139,7 +139,7 @@ public final class DinteroClient: PaymentGateway {
         return fresh.value
     }
 
-    private func fetchToken(now: Date) throws(DinteroError) -> Token {
+    private func fetchToken(now: Date) throws(GatewayError) -> Token {
         let credentials = Data("\(configuration.clientID):\(configuration.clientSecret)".utf8).base64EncodedString()
         let body: JSONValue = .object([
             ("grant_type", .string("client_credentials")),
@@ -156,7 +156,7 @@ public final class DinteroClient: PaymentGateway {
         do {
             response = try transport.send(request)
         } catch {
-            throw DinteroError(error)
+            throw GatewayError(error)
         }
         if response.status == 401 || response.status == 403 { throw .authenticationFailed(status: response.status.code) }
         guard response.status.isSuccess else { throw Self.failure(response) }
@@ -173,7 +173,7 @@ public final class DinteroClient: PaymentGateway {
         )
     }
 
-    private static func json(_ response: TransportResponse) throws(DinteroError) -> JSONValue {
+    private static func json(_ response: TransportResponse) throws(GatewayError) -> JSONValue {
         do {
             return try JSONValue.parse(response.body)
         } catch {
@@ -181,7 +181,7 @@ public final class DinteroClient: PaymentGateway {
         }
     }
 
-    private static func failure(_ response: TransportResponse) -> DinteroError {
+    private static func failure(_ response: TransportResponse) -> GatewayError {
         if response.status.isServerError { return .serverError(status: response.status.code) }
         // 429 (in the spec's answers): not processed, try again later; never a final refusal.
         if response.status.code == 429 {

@@ -6,7 +6,10 @@ extension SessionRequest {
     /// The `sessions-profile` request body.
     func body(profileID: String) -> JSONValue {
         var members: [(String, JSONValue)] = [
-            ("url", .object([("return_url", .string(returnURL)), ("callback_url", .string(callbackURL))])),
+            ("url", .object([
+                ("return_url", .string(returnURL)),
+                ("callback_url", .string(callbackURL + (callbackURL.contains("?") ? "&" : "?") + DinteroStatus.callbackOptions)),
+            ])),
             ("order", .object([
                 ("amount", .int(amount)),
                 ("currency", .string(currency)),
@@ -35,14 +38,15 @@ extension OperationRequest {
     }
 }
 
-extension DinteroTransaction {
+extension GatewayTransaction {
     /// Reads a transaction document; nil when a required field is missing or mistyped.
     public init?(json: JSONValue) {
         guard let id = json["id"]?.stringValue, let status = json["status"]?.stringValue,
               let amount = json["amount"]?.integerValue, let currency = json["currency"]?.stringValue else { return nil }
         self.init(
             id: id,
-            status: status,
+            status: DinteroStatus.orderStatus(status),
+            reportedStatus: status,
             amount: amount,
             currency: currency,
             merchantReference: json["merchant_reference"]?.stringValue,
@@ -50,7 +54,7 @@ extension DinteroTransaction {
             events: (json["events"]?.arrayValue ?? []).compactMap { event in
                 event["event"]?.stringValue.map { name in
                     Event(
-                        name: name, success: event["success"] != .bool(false), amount: event["amount"]?.integerValue,
+                        operation: DinteroStatus.operation(eventName: name), success: event["success"] != .bool(false), amount: event["amount"]?.integerValue,
                         reference: event["event_reference"]?.stringValue, correlationID: event["correlation_request_id"]?.stringValue
                     )
                 }
@@ -59,23 +63,25 @@ extension DinteroTransaction {
     }
 }
 
-extension DinteroSession {
+extension GatewaySession {
     /// Reads a session document; nil without an id. Event names are read from `name` (or
     /// `event`, as transaction events spell it).
     public init?(json: JSONValue) {
         guard let id = json["id"]?.stringValue else { return nil }
+        let events = (json["events"]?.arrayValue ?? []).compactMap { ($0["name"] ?? $0["event"])?.stringValue }
+        let transactionID = json["transaction_id"]?.stringValue
         self.init(
             id: id,
             merchantReference: json["order"]?["merchant_reference"]?.stringValue,
-            transactionID: json["transaction_id"]?.stringValue,
-            cancelledAt: json["cancelled_at"]?.stringValue,
-            events: (json["events"]?.arrayValue ?? []).compactMap { ($0["name"] ?? $0["event"])?.stringValue },
-            expiresAt: json["expires_at"]?.stringValue
+            transactionID: transactionID,
+            isCancelled: json["cancelled_at"]?.stringValue != nil || events.contains("CANCELLED"),
+            hasFailed: transactionID == nil && events.contains { $0 == "FAILED" || $0 == "DECLINED" },
+            expiresAt: json["expires_at"]?.stringValue.flatMap(Timestamp.parse)
         )
     }
 }
 
-extension DinteroError {
+extension GatewayError {
     /// The Dintero failure for a transport failure.
     init(_ error: TransportError) {
         switch error {

@@ -1,5 +1,6 @@
 import Dintero
 import Foundation
+import HTTPClient
 import HTTPKit
 import PaymentsDomain
 import ServiceSupport

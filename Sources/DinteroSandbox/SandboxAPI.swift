@@ -10,27 +10,27 @@ struct SandboxAPI {
     let log: Logger
 
     func register(on router: inout RouteGroup) {
-        router.on("POST", "/v1/accounts/:aid/auth/token") { request, parameters in
+        router.on(.post, "/v1/accounts/:aid/auth/token") { request, parameters in
             try state.respond(faultsFor: "token") { try token(request, accountID: try parameters.require("aid")) }
         }
-        router.on("POST", "/v1/sessions-profile") { request, _ in
+        router.on(.post, "/v1/sessions-profile") { request, _ in
             try state.respond(faultsFor: "sessions") { try createSession(request) }
         }
-        router.on("GET", "/v1/sessions/:id") { request, parameters in
+        router.on(.get, "/v1/sessions/:id") { request, parameters in
             try state.respond(faultsFor: "sessions") { try session(request, id: try parameters.require("id")) }
         }
-        router.on("GET", "/v1/transactions/:id") { request, parameters in
+        router.on(.get, "/v1/transactions/:id") { request, parameters in
             try state.respond(faultsFor: "transactions") { try transaction(request, id: try parameters.require("id")) }
         }
-        router.on("GET", "/v1/view/:sid") { _, parameters in paymentPage(sessionID: try parameters.require("sid")) }
-        router.on("POST", "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: try parameters.require("sid")) }
-        router.on("POST", "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: try parameters.require("sid")) }
+        router.on(.get, "/v1/view/:sid") { _, parameters in paymentPage(sessionID: try parameters.require("sid")) }
+        router.on(.post, "/v1/view/:sid/pay") { request, parameters in pay(request, sessionID: try parameters.require("sid")) }
+        router.on(.post, "/v1/view/:sid/cancel") { _, parameters in cancel(sessionID: try parameters.require("sid")) }
         for kind in ["capture", "refund", "void"] {
-            router.on("POST", "/v1/transactions/:id/\(kind)") { request, parameters in
+            router.on(.post, "/v1/transactions/:id/\(kind)") { request, parameters in
                 try state.respond(faultsFor: kind) { try operation(kind, request, transactionID: try parameters.require("id")) }
             }
         }
-        router.on("POST", "/v1/sessions/:id/cancel") { request, parameters in
+        router.on(.post, "/v1/sessions/:id/cancel") { request, parameters in
             try state.respond(faultsFor: "sessions") { try cancelSession(request, id: try parameters.require("id")) }
         }
         SandboxControl(state: state, callbacks: callbacks).register(on: &router)

@@ -10,7 +10,7 @@ struct SandboxControl {
     func register(on router: inout RouteGroup) {
         // Capture, refund and void answer 202 and complete after delay_ms (asynchronous, as
         // Dintero may), or at once: {"asynchronous": true, "delay_ms": 300}.
-        router.on("POST", "/__sandbox/operation-mode") { request, _ in
+        router.on(.post, "/__sandbox/operation-mode") { request, _ in
             let body = try JSONValue.parse(request.body)
             state.operationMode = .init(
                 asynchronous: body["asynchronous"] == .bool(true),
@@ -19,14 +19,14 @@ struct SandboxControl {
             return .json(.object([("ok", .bool(true))]))
         }
         // A transaction as Dintero keeps it (events included), without a token.
-        router.on("GET", "/__sandbox/transactions/:id") { _, parameters in
+        router.on(.get, "/__sandbox/transactions/:id") { _, parameters in
             guard let transaction = state.transaction(try parameters.require("id")) else {
                 return SandboxAPI.error(404, "not_found", "Transaction not found")
             }
             return .json(transaction.json)
         }
         // A refund made in Dintero's back office (not through the service): {"amount": 100}.
-        router.on("POST", "/__sandbox/transactions/:id/back-office-refund") { request, parameters in
+        router.on(.post, "/__sandbox/transactions/:id/back-office-refund") { request, parameters in
             let id = try parameters.require("id")
             let body = try JSONValue.parse(request.body)
             switch state.operate("refund", transactionID: id, amount: body["amount"]?.integerValue, reference: "back-office") {
@@ -43,7 +43,7 @@ struct SandboxControl {
         // "hold" and no status: takes effect at once, and only its answer waits);
         // "hold": true keeps each call waiting until POST /__sandbox/release; "skip": n lets the
         // next n calls through first.
-        router.on("POST", "/__sandbox/faults") { request, _ in
+        router.on(.post, "/__sandbox/faults") { request, _ in
             let body = try JSONValue.parse(request.body)
             let endpoints = ["token", "sessions", "transactions", "provider", "capture", "refund", "void"]
             guard let endpoint = body["endpoint"]?.stringValue, endpoints.contains(endpoint) else {
@@ -61,12 +61,12 @@ struct SandboxControl {
             return .json(.object([("ok", .bool(true))]))
         }
         // Invalidate every issued access token, as if they had expired.
-        router.on("POST", "/__sandbox/expire-tokens") { _, _ in
+        router.on(.post, "/__sandbox/expire-tokens") { _, _ in
             state.expireTokens()
             return .json(.object([("ok", .bool(true))]))
         }
         // Create a transaction directly (for forged-redirect tests).
-        router.on("POST", "/__sandbox/transactions") { request, _ in
+        router.on(.post, "/__sandbox/transactions") { request, _ in
             let body = try JSONValue.parse(request.body)
             guard let amount = body["amount"]?.integerValue, let currency = body["currency"]?.stringValue,
                   let reference = body["merchant_reference"]?.stringValue else {
@@ -88,11 +88,11 @@ struct SandboxControl {
             return .json(transaction.json)
         }
         // Answers the calls a "hold" fault keeps waiting: {"endpoint":"sessions"}, or {} for all.
-        router.on("POST", "/__sandbox/release") { request, _ in
+        router.on(.post, "/__sandbox/release") { request, _ in
             let body = request.body.isEmpty ? JSONValue.object([]) : try JSONValue.parse(request.body)
             return .json(.object([("released", .int(Int64(state.release(body["endpoint"]?.stringValue))))]))
         }
-        router.on("GET", "/__sandbox/stats") { _, _ in
+        router.on(.get, "/__sandbox/stats") { _, _ in
             let counters = state.counters
             return .json(.object([
                 ("tokens_issued", .int(counters.tokensIssued)),

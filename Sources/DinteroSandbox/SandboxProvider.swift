@@ -18,7 +18,7 @@ struct SandboxProvider {
     ]
 
     func register(on router: inout RouteGroup) {
-        router.on("POST", "/provider/v1/payments") { request, _ in
+        router.on(.post, "/provider/v1/payments") { request, _ in
             state.count { $0.providerCalls += 1 }
             return state.respond(faultsFor: "provider") { charge(request) }
         }

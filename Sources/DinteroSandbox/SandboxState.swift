@@ -289,7 +289,7 @@ final class SandboxState: Sendable {
                 name: kind.uppercased(), success: true, amount: amount, reference: reference, correlationID: correlationID, at: Date().epochMilliseconds
             ))
             transaction.status = kind == "void" ? "AUTHORIZATION_VOIDED"
-                : DinteroTransaction.statusAfterOperations(amount: transaction.amount, captured: transaction.captured, refunded: transaction.refunded)
+                : DinteroStatus.afterOperations(amount: transaction.amount, captured: transaction.captured, refunded: transaction.refunded)
             store.transactions[transactionID] = transaction
             return .success(transaction)
         }

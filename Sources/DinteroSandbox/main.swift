@@ -1,8 +1,10 @@
 import Dintero
 import FastCGI
 import Foundation
+import HTTPClient
 import HTTPKit
 import PaymentsDomain
+import ProcessSupervision
 import ServiceSupport
 
 // A local stand-in for Dintero Checkout, served over FastCGI behind nginx on a loopback port.

@@ -1,6 +1,7 @@
 import CFastCGI
 import Dispatch
 import HTTPKit
+import ProcessSupervision
 import ServiceSupport
 import Synchronization
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import CFastCGI
 #if canImport(Glibc)
 import Glibc
+import ProcessSupervision
 #endif
 
 /// Creating the listening socket that worker processes inherit on fd 0.

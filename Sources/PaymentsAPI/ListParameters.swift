@@ -82,8 +82,17 @@ enum ListParameters {
         }
     }
 
-    /// `X-Next-Cursor` and `Link: <…>; rel="next"` (the same query with the new cursor).
-    static func nextPage(_ request: HTTPRequest, path: String, cursor: ListCursor, into headers: inout HTTPFields) {
+    /// A page written by `write` into one buffer sized for its items, with `X-Next-Cursor`
+    /// and `Link: <…>; rel="next"` (the same query with the new cursor) when more follow.
+    static func response<Item>(
+        _ page: ListPage<Item>, for request: HTTPRequest, path: String, bytesPerItem: Int, _ write: (inout JSONWriter) -> Void
+    ) -> HTTPResponse {
+        var response = HTTPResponse.json(capacity: 64 + bytesPerItem * page.items.count, write)
+        if let next = page.next { nextPage(request, path: path, cursor: next, into: &response.headers) }
+        return response
+    }
+
+    private static func nextPage(_ request: HTTPRequest, path: String, cursor: ListCursor, into headers: inout HTTPFields) {
         headers.append("X-Next-Cursor", cursor.description)
         var items = request.queryItems.filter { $0.name != "cursor" }.map { ($0.name, $0.value) }
         items.append(("cursor", cursor.description))

@@ -20,7 +20,6 @@ public enum Application {
         let idempotencyService = IdempotencyService(store: idempotency, clock: clock)
         OrdersController(
             service: configuration.orderService(store: orders, gateway: gateway, clock: clock, log: log),
-            store: orders,
             rules: configuration.orderRules,
             keys: configuration.apiKeys,
             idempotency: idempotencyService,
@@ -31,7 +30,6 @@ public enum Application {
         ).register(on: &router)
         PaymentsController(
             service: CardPaymentService(store: payments, provider: provider, clock: clock, log: log),
-            store: payments,
             configuration: configuration.payments,
             keys: configuration.apiKeys,
             idempotency: idempotencyService,

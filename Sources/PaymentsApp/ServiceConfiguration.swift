@@ -160,7 +160,7 @@ public struct ServiceConfiguration: Sendable {
     /// The order flows on one thread's store.
     public func orderService(store: OrderStore, gateway: PaymentGateway, clock: WallClock, log: Logger) -> OrderService {
         OrderService(
-            store: store, gateway: gateway, publicBaseURL: publicBaseURL, clock: clock, log: log,
+            store: store, gateway: gateway, routes: OrderReturnURLs(publicBaseURL: publicBaseURL), clock: clock, log: log,
             sessionLifetime: sessionLifetime, resendAfter: max(30, 3 * dintero.timeout)
         )
     }

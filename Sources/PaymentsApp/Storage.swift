@@ -1,8 +1,10 @@
 import Foundation
 import PaymentsDomain
 import PaymentsPostgres
+import PaymentsSQL
 import PaymentsSQLite
 import ServiceSupport
+import SQL
 
 /// The stores of one thread, on one database connection.
 public struct StoreSet {
@@ -10,6 +12,14 @@ public struct StoreSet {
     public let payments: PaymentStore
     public let idempotency: IdempotencyStore
     public let health: StoreHealth
+
+    /// The stores on `connection`, whose database must be migrated.
+    public init(connection: some SQLConnection) {
+        orders = SQLOrderStore(connection: connection)
+        payments = SQLPaymentStore(connection: connection)
+        idempotency = SQLIdempotencyStore(connection: connection)
+        health = SQLStoreHealth(connection: connection)
+    }
 }
 
 /// Where orders and payments are kept: an SQLite file (the default, one host) or a PostgreSQL
@@ -59,20 +69,14 @@ public enum Storage: Sendable, CustomStringConvertible {
         switch self {
         case .sqlite(let path):
             let connection = try Schema.open(path: path, checkpointsElsewhere: checkpointsElsewhere, walPauseBytes: walPauseBytes)
-            return StoreSet(
-                orders: SQLiteOrderStore(connection: connection), payments: SQLitePaymentStore(connection: connection),
-                idempotency: SQLiteIdempotencyStore(connection: connection), health: SQLiteStoreHealth(connection: connection)
-            )
+            return StoreSet(connection: connection)
         case .postgres(let url):
             let connection = PostgresSchema.connection(url: url, applicationName: applicationName)
             // Connected now, so no request pays for the connection (measured: a fresh backend
             // took a first request's latency to ~0.2 s on a busy host); when the server is
             // away the connection opens on first use instead.
             try? connection.connect()
-            return StoreSet(
-                orders: PostgresOrderStore(connection: connection), payments: PostgresPaymentStore(connection: connection),
-                idempotency: PostgresIdempotencyStore(connection: connection), health: PostgresStoreHealth(connection: connection)
-            )
+            return StoreSet(connection: connection)
         }
     }
 

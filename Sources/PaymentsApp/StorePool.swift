@@ -86,12 +86,12 @@ struct PooledPaymentStore: PaymentStore {
 
     func insert(_ payment: Payment, linking link: IdempotencyLink?) throws { try pool.with { try $0.payments.insert(payment, linking: link) } }
     func payment(transactionID: String) throws -> Payment? { try pool.with { try $0.payments.payment(transactionID: transactionID) } }
-    func transition(transactionID: String, from: PaymentState, to: PaymentState, changes: PaymentChanges, at: Int64) throws -> Payment? {
-        try pool.with { try $0.payments.transition(transactionID: transactionID, from: from, to: to, changes: changes, at: at) }
+    func transition(transactionID: String, _ move: PaymentMove, changes: PaymentChanges, at: Int64) throws -> Payment? {
+        try pool.with { try $0.payments.transition(transactionID: transactionID, move, changes: changes, at: at) }
     }
     func payments(_ query: PaymentListQuery) throws -> [Payment] { try pool.with { try $0.payments.payments(query) } }
-    func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64, limit: Int) throws -> Int {
-        try pool.with { try $0.payments.transitionStale(from: from, to: to, updatedBefore: cutoff, changes: changes, at: at, limit: limit) }
+    func transitionStale(_ move: PaymentMove, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64, limit: Int) throws -> Int {
+        try pool.with { try $0.payments.transitionStale(move, updatedBefore: cutoff, changes: changes, at: at, limit: limit) }
     }
 }
 

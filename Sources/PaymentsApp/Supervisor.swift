@@ -1,7 +1,9 @@
 import Dintero
 import FastCGI
+import HTTPClient
 import HTTPKit
 import Foundation
+import ProcessSupervision
 import ServiceSupport
 import Synchronization
 
@@ -26,7 +28,7 @@ enum Supervisor {
         // Termination handlers may run on several threads at once; retire one worker at a time.
         let retiring = Mutex(())
         let cpus = cpuPlan(options: options, log: log)
-        let supervisor = FastCGISupervisor(
+        let supervisor = WorkerSupervisor(
             configuration: .init(
                 executable: Bundle.main.executablePath ?? CommandLine.arguments[0],
                 arguments: ["--child", "--threads", String(options.threads), "--status-dir", board.directory],
@@ -97,7 +99,7 @@ enum Supervisor {
 
     /// Publishes the supervisor's report every second on a thread of its own.
     private static func publishReports(
-        of supervisor: FastCGISupervisor, options: WorkerOptions, to board: StatusBoard,
+        of supervisor: WorkerSupervisor, options: WorkerOptions, to board: StatusBoard,
         lastReload: @escaping @Sendable () -> ReloadOutcome?, log: Logger
     ) {
         let startedAt = Date().timeIntervalSince1970

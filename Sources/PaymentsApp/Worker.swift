@@ -2,8 +2,10 @@ import CardProvider
 import Dintero
 import FastCGI
 import Foundation
+import HTTPClient
 import HTTPKit
 import PaymentsDomain
+import ProcessSupervision
 import ServiceSupport
 
 /// Worker mode: serves the FastCGI socket on fd 0 with several accept threads.

@@ -1,5 +1,6 @@
 import PaymentsDomain
 import Postgres
+import SQL
 
 /// ``JobLock`` as a session-level advisory lock on one PostgreSQL connection: taken without
 /// waiting, released when the job ends (or by the server when the connection drops).

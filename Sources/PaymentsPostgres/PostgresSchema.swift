@@ -1,4 +1,5 @@
 import Postgres
+import PaymentsSQL
 import ServiceSupport
 
 /// The PostgreSQL schema, as ordered migrations: the same tables, columns and rules as the
@@ -56,7 +57,7 @@ public enum PostgresSchema {
                 updated_at BIGINT NOT NULL
             );
             CREATE INDEX order_operations_order ON order_operations (order_id, created_at);
-            CREATE INDEX order_operations_open ON order_operations (updated_at) WHERE state IN ('requested', 'pending');
+            CREATE INDEX order_operations_open ON order_operations (updated_at) WHERE state IN (\(StoredLiterals.openOperationStates));
             -- The /payments broker. The CVC is never stored; the card only masked.
             CREATE TABLE payments (
                 seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

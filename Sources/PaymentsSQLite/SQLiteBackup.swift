@@ -1,5 +1,6 @@
 import Foundation
 import ServiceSupport
+import SQL
 import SQLite
 
 /// `payments-worker backup FILE`: a copy of the orders database taken while the service runs.
@@ -25,7 +26,7 @@ public enum SQLiteBackup {
             }
             // What the copy holds, for the log and for comparing with the service's own figures.
             for table in ["orders", "order_events", "order_operations", "payments"] {
-                let rows = try copy.read { db in try db.queryOne("SELECT count(*) FROM \(table)")?.get(at: 0) as Int64? } ?? 0
+                let rows = try copy.read { db in try db.queryOne("SELECT count(*) FROM \(raw: table)")?.get(at: 0) as Int64? } ?? 0
                 counts.append("\(rows) \(table)")
             }
         } catch {

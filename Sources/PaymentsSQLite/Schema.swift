@@ -1,3 +1,4 @@
+import PaymentsSQL
 import ServiceSupport
 import SQLite
 
@@ -109,7 +110,7 @@ public enum Schema {
                 updated_at INTEGER NOT NULL
             );
             CREATE INDEX order_operations_order ON order_operations (order_id, created_at);
-            CREATE INDEX order_operations_open ON order_operations (updated_at) WHERE state IN ('requested', 'pending');
+            CREATE INDEX order_operations_open ON order_operations (updated_at) WHERE state IN (\(StoredLiterals.openOperationStates));
             """),
         // GET /payments reads one covering index per query (SQLitePaymentStore.accessPath
         // picks it): the time-ordered ones carry the amount, the amount-ordered ones the time,
@@ -162,9 +163,9 @@ public enum Schema {
             CREATE UNIQUE INDEX orders_transaction ON orders (transaction_id) WHERE transaction_id IS NOT NULL;
             CREATE INDEX orders_created ON orders (created_at);
             CREATE INDEX orders_status_created ON orders (status, created_at);
-            CREATE INDEX orders_pending_checked ON orders (checked_at) WHERE status = 'PENDING';
+            CREATE INDEX orders_pending_checked ON orders (checked_at) WHERE status = \(StoredLiterals.pendingOrderStatus);
             CREATE INDEX orders_open_checked ON orders (checked_at)
-                WHERE status IN ('ON_HOLD', 'AUTHORIZED', 'PARTIALLY_CAPTURED', 'PARTIALLY_CAPTURED_REFUNDED', 'CAPTURED', 'PARTIALLY_REFUNDED');
+                WHERE status IN (\(StoredLiterals.openOrderStatuses));
             """),
     ])
 

@@ -2,6 +2,7 @@ import Dintero
 import FastCGI
 import Foundation
 import LocalStack
+import ProcessSupervision
 import ServiceSupport
 import Synchronization
 

@@ -1,5 +1,6 @@
 import CPostgres
 import Foundation
+import SQL
 
 /// One PostgreSQL connection (libpq), confined to the thread that uses it.
 ///
@@ -14,7 +15,7 @@ import Foundation
 /// - ``transaction(_:)`` runs a closure between `BEGIN` and `COMMIT` (`ROLLBACK` when it
 ///   throws) and re-runs it after a deadlock or serialization failure, whose transaction the
 ///   server already rolled back.
-public final class PostgresConnection {
+public final class PostgresConnection: SQLConnection, SQLDatabase {
     /// How a connection is opened.
     public struct Options: Sendable {
         /// Seconds to wait for the server when connecting.
@@ -36,6 +37,8 @@ public final class PostgresConnection {
     private let options: Options
     private var handle: OpaquePointer?
     private var statements: [String: String] = [:]
+    /// Column layout per prepared statement, read once.
+    private var layouts: [String: SQLRow.Layout] = [:]
     private var inTransaction = false
 
     /// How many times a transaction was re-run after a deadlock or serialization failure.
@@ -55,6 +58,7 @@ public final class PostgresConnection {
         if let handle { PQfinish(handle) }
         handle = nil
         statements.removeAll()
+        layouts.removeAll()
     }
 
     /// True while connected and the last statement did not break the connection.
@@ -120,29 +124,51 @@ public final class PostgresConnection {
 
     /// Runs a query and returns its rows. Outside a transaction it runs on its own, and a
     /// connection found broken is reopened and the query sent once more (a read is safe to repeat).
-    public func query(_ sql: String, _ parameters: [PostgresValue] = [], prepared: Bool = true) throws -> [PostgresRow] {
+    public func query(_ sql: String, _ parameters: [SQLValue], prepared: Bool = true) throws -> [SQLRow] {
         let result: PostgresResult
         if inTransaction {
             result = try execute(sql, parameters, prepared: prepared)
         } else {
             result = try reconnectingOnce { try execute(sql, parameters, prepared: prepared) }
         }
-        return (0..<Int32(result.rowCount)).map { PostgresRow(result: result, index: $0) }
+        return try result.rows(layout: layout(of: result, sql: prepared ? sql : nil))
     }
 
     /// Runs a query and returns its first row, if any.
-    public func queryOne(_ sql: String, _ parameters: [PostgresValue] = [], prepared: Bool = true) throws -> PostgresRow? {
+    public func queryOne(_ sql: String, _ parameters: [SQLValue], prepared: Bool = true) throws -> SQLRow? {
         try query(sql, parameters, prepared: prepared).first
     }
 
     /// Runs a statement and returns the number of rows it changed. Outside a transaction it
     /// commits on its own and is not repeated on a broken connection.
     @discardableResult
-    public func run(_ sql: String, _ parameters: [PostgresValue] = [], prepared: Bool = true) throws -> Int {
+    public func run(_ sql: String, _ parameters: [SQLValue], prepared: Bool = true) throws -> Int {
         if !inTransaction { try connect() }
         let result = try execute(sql, parameters, prepared: prepared)
         return Int(String(cString: PQcmdTuples(result.handle))) ?? 0
     }
+
+    // MARK: - SQLConnection, SQLDatabase
+
+    public var dialect: SQLDialect { .postgres }
+
+    public func query(_ query: SQLQuery) throws -> [SQLRow] {
+        let (sql, values) = query.rendered(for: .postgres)
+        return try self.query(sql, values, prepared: !query.plannedPerExecution)
+    }
+
+    @discardableResult
+    public func run(_ statement: SQLQuery) throws -> Int {
+        let (sql, values) = statement.rendered(for: .postgres)
+        return try run(sql, values, prepared: !statement.plannedPerExecution)
+    }
+
+    /// ``transaction(_:)``.
+    @discardableResult
+    public func write<T>(_ body: (PostgresConnection) throws -> T) throws -> T { try transaction(body) }
+
+    /// `body` with this connection: each statement on its own.
+    public func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T { try body(self) }
 
     /// Runs one or more statements without parameters (schema steps), in one round trip.
     public func execute(_ script: String) throws {
@@ -171,7 +197,15 @@ public final class PostgresConnection {
         _ = try execute(sql, [], prepared: true)
     }
 
-    private func execute(_ sql: String, _ parameters: [PostgresValue], prepared: Bool) throws -> PostgresResult {
+    /// The result's column names and types, cached per prepared statement (`sql`).
+    private func layout(of result: PostgresResult, sql: String?) -> SQLRow.Layout {
+        if let sql, let cached = layouts[sql] { return cached }
+        let layout = result.layout()
+        if let sql { layouts[sql] = layout }
+        return layout
+    }
+
+    private func execute(_ sql: String, _ parameters: [SQLValue], prepared: Bool) throws -> PostgresResult {
         guard let handle else { throw PostgresError(.connection, message: "not connected") }
         var name = ""
         if prepared {
@@ -202,7 +236,11 @@ public final class PostgresConnection {
                 buffers.append(UnsafeMutableRawPointer(strdup(value)))
                 lengths.append(0)
                 formats.append(0)
-            case .bytes(let bytes):
+            case .real(let value):
+                buffers.append(UnsafeMutableRawPointer(strdup(String(value))))
+                lengths.append(0)
+                formats.append(0)
+            case .blob(let bytes):
                 let buffer = malloc(max(1, bytes.count))!
                 bytes.withUnsafeBytes { if let base = $0.baseAddress { buffer.copyMemory(from: base, byteCount: bytes.count) } }
                 buffers.append(buffer)

@@ -1,6 +1,7 @@
 import CPostgres
+import SQL
 
-/// A query's result, freed when the last of its rows is gone.
+/// A query's result (text format), freed once its rows are read.
 final class PostgresResult {
     let handle: OpaquePointer
 
@@ -8,48 +9,46 @@ final class PostgresResult {
 
     deinit { PQclear(handle) }
 
-    var rowCount: Int { Int(PQntuples(handle)) }
-}
-
-/// One result row, read in place from libpq's result (text format). A column name that is not
-/// in the result, or a value that does not decode as asked, throws instead of reading as NULL.
-public struct PostgresRow {
-    let result: PostgresResult
-    let index: Int32
-
-    /// How many columns the result has.
-    public var columnCount: Int { Int(PQnfields(result.handle)) }
-
-    /// The named column decoded as `T`; use an optional `T` for a nullable column.
-    public func get<T: PostgresColumnValue>(_ name: String, as type: T.Type = T.self) throws -> T {
-        let column = PQfnumber(result.handle, name)
-        guard column >= 0 else { throw PostgresError(.misuse, message: "no column \"\(name)\" in the result") }
-        return try get(column: Int(column))
+    /// The result's column names, in order.
+    func layout() -> SQLRow.Layout {
+        SQLRow.Layout(columns: (0..<PQnfields(handle)).map { PQfname(handle, $0).map { String(cString: $0) } ?? "" })
     }
 
-    /// The column at `column` decoded as `T`.
-    public func get<T: PostgresColumnValue>(column: Int, as type: T.Type = T.self) throws -> T {
-        let field = Int32(column)
-        let raw: UnsafeRawBufferPointer? = PQgetisnull(result.handle, index, field) == 1
-            ? nil
-            : UnsafeRawBufferPointer(start: PQgetvalue(result.handle, index, field), count: Int(PQgetlength(result.handle, index, field)))
-        guard let value = T(postgresText: raw) else {
-            let name = PQfname(result.handle, field).map { String(cString: $0) } ?? "#\(column)"
-            throw PostgresError(.decoding, message: "column \"\(name)\" does not hold a \(T.self)")
+    /// Every row, each column decoded by its server type: integers and booleans as
+    /// ``SQLValue/integer(_:)``, floating point as `real`, `bytea` as `blob`, the rest as text.
+    func rows(layout: SQLRow.Layout) throws -> [SQLRow] {
+        let columns = PQnfields(handle)
+        let types = (0..<columns).map { PQftype(handle, $0) }
+        return try (0..<PQntuples(handle)).map { row in
+            SQLRow(layout: layout, values: try (0..<columns).map { column in
+                guard PQgetisnull(handle, row, column) == 0 else { return .null }
+                let bytes = UnsafeRawBufferPointer(start: PQgetvalue(handle, row, column), count: Int(PQgetlength(handle, row, column)))
+                guard let value = Self.decode(bytes, type: types[Int(column)]) else {
+                    throw PostgresError(.decoding, message: "column \"\(layout.columns[Int(column)])\" (type \(types[Int(column)])) does not decode")
+                }
+                return value
+            })
         }
-        return value
     }
-}
 
-/// A Swift type a column's text-format value decodes to.
-public protocol PostgresColumnValue {
-    /// The value from its text form (nil bytes: SQL NULL), or nil when it does not decode.
-    init?(postgresText bytes: UnsafeRawBufferPointer?)
-}
+    private static func decode(_ bytes: UnsafeRawBufferPointer, type: Oid) -> SQLValue? {
+        switch type {
+        case 16: // bool
+            guard bytes.count == 1 else { return nil }
+            return bytes[0] == UInt8(ascii: "t") ? .integer(1) : bytes[0] == UInt8(ascii: "f") ? .integer(0) : nil
+        case 20, 21, 23, 26: // int8, int2, int4, oid
+            return integer(bytes).map(SQLValue.integer)
+        case 700, 701: // float4, float8
+            return Double(String(decoding: bytes, as: UTF8.self)).map(SQLValue.real)
+        case 17: // bytea, in its hex text form (`\x0a1b...`), the server's default output
+            return byteaHex(bytes).map(SQLValue.blob)
+        default:
+            return .text(String(decoding: bytes, as: UTF8.self))
+        }
+    }
 
-extension Int64: PostgresColumnValue {
-    public init?(postgresText bytes: UnsafeRawBufferPointer?) {
-        guard let bytes, !bytes.isEmpty else { return nil }
+    private static func integer(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
         var value: Int64 = 0
         var negative = false
         for (offset, byte) in bytes.enumerated() {
@@ -58,44 +57,18 @@ extension Int64: PostgresColumnValue {
                 continue
             }
             guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            // Accumulated negatively, so Int64.min parses too.
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(Int64(byte - 0x30))
+            let (sum, overflow2) = times.subtractingReportingOverflow(Int64(byte - 0x30))
             guard !overflow1 && !overflow2 else { return nil }
             value = sum
         }
-        self = negative ? -value : value
+        if negative { return value }
+        return value == Int64.min ? nil : -value
     }
-}
 
-extension Int: PostgresColumnValue {
-    public init?(postgresText bytes: UnsafeRawBufferPointer?) {
-        guard let value = Int64(postgresText: bytes) else { return nil }
-        self = Int(value)
-    }
-}
-
-extension String: PostgresColumnValue {
-    public init?(postgresText bytes: UnsafeRawBufferPointer?) {
-        guard let bytes else { return nil }
-        self = String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-extension Bool: PostgresColumnValue {
-    public init?(postgresText bytes: UnsafeRawBufferPointer?) {
-        guard let bytes, bytes.count == 1 else { return nil }
-        switch bytes[0] {
-        case UInt8(ascii: "t"): self = true
-        case UInt8(ascii: "f"): self = false
-        default: return nil
-        }
-    }
-}
-
-/// `bytea` in its hex text form (`\x0a1b...`), the server's default output.
-extension Array: PostgresColumnValue where Element == UInt8 {
-    public init?(postgresText bytes: UnsafeRawBufferPointer?) {
-        guard let bytes, bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"), bytes.count % 2 == 0 else { return nil }
+    private static func byteaHex(_ bytes: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"), bytes.count % 2 == 0 else { return nil }
         func nibble(_ byte: UInt8) -> UInt8? {
             switch byte {
             case 0x30...0x39: return byte - 0x30
@@ -112,17 +85,6 @@ extension Array: PostgresColumnValue where Element == UInt8 {
             decoded.append(high << 4 | low)
             offset += 2
         }
-        self = decoded
-    }
-}
-
-extension Optional: PostgresColumnValue where Wrapped: PostgresColumnValue {
-    public init?(postgresText bytes: UnsafeRawBufferPointer?) {
-        guard let bytes else {
-            self = .none
-            return
-        }
-        guard let value = Wrapped(postgresText: bytes) else { return nil }
-        self = .some(value)
+        return decoded
     }
 }

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import SQL
 import Synchronization
 
 private let busyRetryCount = Atomic<Int>(0)
@@ -34,7 +35,7 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 ///   `BEGIN IMMEDIATE` exists to prevent, so it is a programming error (precondition).
 ///
 /// Prepared statements are cached per connection.
-public final class Connection {
+public final class Connection: SQLConnection {
     /// How a connection is opened.
     public struct Options: Sendable {
         /// Milliseconds to wait for another connection's lock before `SQLITE_BUSY`.
@@ -66,7 +67,7 @@ public final class Connection {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
     /// Column layout per cached statement, read once.
-    private var layouts: [OpaquePointer: Row.Layout] = [:]
+    private var layouts: [OpaquePointer: SQLRow.Layout] = [:]
     private var state = TransactionState.none
     /// WAL frames past which a write pauses (``Options/walPauseBytes``); 0: never.
     private var walPauseFrames = 0
@@ -291,7 +292,7 @@ public final class Connection {
 
     // MARK: - Statements (used through Database)
 
-    fileprivate func runStatement(_ sql: String, _ parameters: [SQLiteValue]) throws -> Int {
+    fileprivate func runStatement(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         let statement = try prepare(sql, parameters)
         defer { sqlite3_reset(statement) }
         var rc = sqlite3_step(statement)
@@ -300,28 +301,28 @@ public final class Connection {
         return Int(sqlite3_changes(handle))
     }
 
-    fileprivate func fetchRows(_ sql: String, _ parameters: [SQLiteValue]) throws -> [Row] {
+    fileprivate func fetchRows(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
         let statement = try prepare(sql, parameters)
         defer { sqlite3_reset(statement) }
         let count = sqlite3_column_count(statement)
-        let layout: Row.Layout
+        let layout: SQLRow.Layout
         if let cached = layouts[statement] {
             layout = cached
         } else {
-            layout = Row.Layout(columns: (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
+            layout = SQLRow.Layout(columns: (0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
             layouts[statement] = layout
         }
-        var rows: [Row] = []
+        var rows: [SQLRow] = []
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw SQLiteError(connection: handle, code: rc, sql: sql) }
-            rows.append(Row(layout: layout, values: (0..<count).map { value(statement, $0) }))
+            rows.append(SQLRow(layout: layout, values: (0..<count).map { value(statement, $0) }))
         }
         return rows
     }
 
-    private func prepare(_ sql: String, _ parameters: [SQLiteValue]) throws -> OpaquePointer {
+    private func prepare(_ sql: String, _ parameters: [SQLValue]) throws -> OpaquePointer {
         let statement: OpaquePointer
         if let cached = statements[sql] {
             statement = cached
@@ -357,7 +358,7 @@ public final class Connection {
         return statement
     }
 
-    private func value(_ statement: OpaquePointer, _ column: Int32) -> SQLiteValue {
+    private func value(_ statement: OpaquePointer, _ column: Int32) -> SQLValue {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
@@ -373,24 +374,37 @@ public final class Connection {
 
 /// The handle a ``Connection/read(_:)`` or ``Connection/write(_:)`` closure receives: statements
 /// run only through it, so only inside a transaction.
-public struct Database {
+public struct Database: SQLDatabase {
     private let connection: Connection
 
     fileprivate init(connection: Connection) { self.connection = connection }
 
+    public var dialect: SQLDialect { .sqlite }
+
+    public func query(_ query: SQLQuery) throws -> [SQLRow] {
+        let (sql, values) = query.rendered(for: .sqlite)
+        return try connection.fetchRows(sql, values)
+    }
+
+    @discardableResult
+    public func run(_ statement: SQLQuery) throws -> Int {
+        let (sql, values) = statement.rendered(for: .sqlite)
+        return try connection.runStatement(sql, values)
+    }
+
     /// Runs a statement with parameters; returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Int {
+    public func run(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         try connection.runStatement(sql, parameters)
     }
 
     /// Runs a query and returns all of its rows.
-    public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [Row] {
+    public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
         try connection.fetchRows(sql, parameters)
     }
 
     /// Runs a query and returns its first row, if any.
-    public func queryOne(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Row? {
+    public func queryOne(_ sql: String, _ parameters: [SQLValue]) throws -> SQLRow? {
         try connection.fetchRows(sql, parameters).first
     }
 

@@ -14,7 +14,7 @@ extension IntegrationSuite {
         func expectNoPendingWithoutLink(_ shop: Shop) throws {
             let orders = try shop.http.get("\(shop.base)/orders?limit=1000").json["orders"]?.arrayValue ?? []
             for order in orders where order["status"]?.stringValue == "PENDING" {
-                let id = order["id"]!.stringValue!
+                let id = try order.string("id")
                 let links = try shop.http.get("\(shop.base)/orders/\(id)").json["links"]?.arrayValue
                 #expect(links?.isEmpty == false, "PENDING order \(id) without a session link")
             }

@@ -267,7 +267,7 @@ extension IntegrationSuite {
                 let path = "/orders/\(id)/callback"
                 let query = "transaction_id=\(transactionID)&merchant_reference=\(id)"
                 let signer = CallbackSignature(secret: "s3cret-for-tests", accountID: "T12345678")
-                let host = URL(string: stack.baseURL)!.host! + ":\(stack.configuration.port)"
+                let host = try #require(URL(string: stack.baseURL)?.host) + ":\(stack.configuration.port)"
                 let now = Int64(Date().timeIntervalSince1970)
                 let cases: [(String, String?)] = [
                     ("missing", nil),

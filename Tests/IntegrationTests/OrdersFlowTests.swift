@@ -69,39 +69,6 @@ extension IntegrationSuite {
             }
         }
 
-        @Test func forgedRedirectsChangeNothing() throws {
-            try StackHarness.withStack(sandboxEnvironment: ["SANDBOX_CALLBACK_ATTEMPTS": "0"]) { stack, shop in
-                let target = try shop.createOrder()
-                let id = try #require(target["id"]?.stringValue)
-                let other = try shop.createOrder()
-                let otherTransaction = try #require(URLComponents(string: try shop.checkout(other))?.value("transaction_id"))
-                // A transaction as another integration on the account would make it.
-                func transaction(_ fields: String) throws -> String {
-                    try #require(try shop.http.postJSON("\(shop.sandbox)/__sandbox/transactions",
-                                                        #"{"merchant_reference": "\#(id)", "status": "AUTHORIZED", \#(fields)}"#).json["id"]?.stringValue)
-                }
-                let wrongAmount = try transaction(#""amount": 1, "currency": "NOK""#)
-                let wrongCurrency = try transaction(#""amount": 29900, "currency": "SEK""#)
-                // Everything right but the session: none (made in Dintero's back office, or by
-                // another integration on the account), or another one.
-                let noSession = try transaction(#""amount": 29900, "currency": "NOK""#)
-                let otherSession = try transaction(#""amount": 29900, "currency": "NOK", "session_id": "P00000000.other""#)
-
-                let forgeries = [otherTransaction, wrongAmount, wrongCurrency, noSession, otherSession, "T12345678.doesNotExist"]
-                for forged in forgeries {
-                    let query = FormEncoding.encode([("transaction_id", forged), ("merchant_reference", id)])
-                    let response = try shop.http.get("\(stack.baseURL)/orders/\(id)/redirect?\(query)")
-                    #expect(response.status == 422, "\(forged)")
-                    #expect(response.json["verified"] == .bool(false))
-                    let callback = try shop.http.get("\(stack.baseURL)/orders/\(id)/callback?\(query)")
-                    #expect(callback.status == 422)
-                }
-                #expect(try shop.status(id) == "PENDING")
-                let db = try stack.database()
-                #expect(try db.rows("SELECT transaction_id FROM orders WHERE id = $1", [id]) == [[nil]])
-            }
-        }
-
         @Test func unknownOrderIs404() throws {
             try StackHarness.withStack { stack, shop in
                 let http = shop.http

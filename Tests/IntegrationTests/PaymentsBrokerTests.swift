@@ -185,12 +185,13 @@ extension IntegrationSuite {
             }
         }
 
-        @Test func apiKeyProtectsMerchantEndpoints() throws {
+        /// With a key configured the shopper's card submission stays public and the calling
+        /// service reads the outcome with the key (`SameBehaviourTests` checks every route);
+        /// the key never reaches the worker's log.
+        @Test func theAPIKeyIsNeverLogged() throws {
             try StackHarness.withStack(workerEnvironment: ["PAYMENTS_API_KEY": "integration-key"]) { stack, shop in
                 #expect(throws: Failure.self) { try createPayment(shop) }
                 let payment = try createPayment(shop, key: "integration-key")
-                #expect(try shop.http.get("\(shop.base)/payments").status == 401)
-                #expect(try shop.http.get(payment.url, accept: "text/html").status == 200)
                 #expect(try submitCard(shop, payment.id, cardno: "4242424242424242").status == 200)
                 let authorized = try shop.http.send("GET", "\(shop.base)/payments/\(payment.id)", headers: [("Authorization", "Bearer integration-key")])
                 #expect(authorized.status == 200)

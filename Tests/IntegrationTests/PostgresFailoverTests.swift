@@ -32,14 +32,14 @@ extension IntegrationSuite {
             }
             try PostgresCluster.standby(directory: second, primaryPort: firstPort, port: secondPort)
             let primary = PostgresConnection(url: "postgres://payments@127.0.0.1:\(firstPort)/postgres")
-            _ = try primary.query("ALTER SYSTEM SET synchronous_standby_names = '*'", prepared: false)
-            _ = try primary.query("SELECT pg_reload_conf()", prepared: false)
+            _ = try primary.query("ALTER SYSTEM SET synchronous_standby_names = '*'", [], prepared: false)
+            _ = try primary.query("SELECT pg_reload_conf()", [], prepared: false)
             let url = "postgres://payments@127.0.0.1:\(firstPort),127.0.0.1:\(secondPort)/postgres?target_session_attrs=read-write"
 
             try StackHarness.withStack(workers: 2, threads: 4, workerEnvironment: ["DATABASE_URL": url]) { stack, shop in
                 // Every commit waits for the standby from here on.
                 #expect(shop.eventually {
-                    (try? primary.query("SELECT sync_state FROM pg_stat_replication", prepared: false).first?.get(column: 0) as String?) == "sync"
+                    (try? primary.query("SELECT sync_state FROM pg_stat_replication", [], prepared: false).first?.get(at: 0) as String?) == "sync"
                 })
                 primary.close()
                 let clients = 4
@@ -124,12 +124,12 @@ extension IntegrationSuite {
                 try PostgresCluster.rejoin(directory: first, primaryPort: secondPort, port: firstPort)
                 let former = PostgresConnection(url: "postgres://payments@127.0.0.1:\(firstPort)/postgres")
                 defer { former.close() }
-                #expect(try former.query("SELECT pg_is_in_recovery()::text", prepared: false).first?.get(column: 0) as String? == "true")
+                #expect(try former.query("SELECT pg_is_in_recovery()::text", [], prepared: false).first?.get(at: 0) as String? == "true")
                 let later = try shop.createOrder()
                 let laterID = try #require(later["id"]?.stringValue)
                 #expect(try db.text("SELECT status FROM orders WHERE id = $1", [laterID]) == "PENDING")
                 #expect(shop.eventually {
-                    (try? former.query("SELECT count(*)::text FROM orders WHERE id = $1", [.text(laterID)], prepared: false).first?.get(column: 0) as String?) == "1"
+                    (try? former.query("SELECT count(*)::text FROM orders WHERE id = $1", [.text(laterID)], prepared: false).first?.get(at: 0) as String?) == "1"
                 })
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import LocalStack
 import Postgres
+import SQL
 import SQLite
 
 /// Reads a running stack's database directly, whichever store it uses, to check what was
@@ -30,22 +31,21 @@ struct StackDatabase {
 
     /// Every row, each as its columns' text (nil for NULL).
     func rows(_ sql: String, _ parameters: [String] = []) throws -> [[String?]] {
+        let rows: [SQLRow]
         switch handle {
-        case .sqlite(let connection):
-            return try connection.query(sql, parameters.map(SQLiteValue.text)).map { row in
-                row.values.map { value in
-                    switch value {
-                    case .null: return nil
-                    case .integer(let number): return String(number)
-                    case .real(let number): return String(number)
-                    case .text(let text): return text
-                    case .blob(let bytes): return String(decoding: bytes, as: UTF8.self)
-                    }
+        case .sqlite(let connection): rows = try connection.query(sql, parameters.map(SQLValue.text))
+        case .postgres(let connection): rows = try connection.query(sql, parameters.map(SQLValue.text), prepared: false)
+        }
+        return rows.map { row in
+            row.values.map { value in
+                switch value {
+                case .null: return nil
+                case .integer(let number): return String(number)
+                case .real(let number): return String(number)
+                case .text(let text): return text
+                case .blob(let bytes): return String(decoding: bytes, as: UTF8.self)
                 }
             }
-        case .postgres(let connection):
-            let rows = try connection.query(sql, parameters.map(PostgresValue.text), prepared: false)
-            return try rows.map { row in try (0..<row.columnCount).map { try row.get(column: $0) as String? } }
         }
     }
 

@@ -2,8 +2,10 @@ import Dintero
 import Foundation
 import HTTPKit
 import PaymentsDomain
+import PaymentsSQL
 import PaymentsSQLite
 import ServiceSupport
+import SQL
 import SQLite
 import Synchronization
 
@@ -47,14 +49,14 @@ extension TransportResponse {
 /// A gateway with scripted results, for controller tests.
 public final class FakeGateway: PaymentGateway {
     private struct State {
-        var sessionFailure: DinteroError?
-        var transactions: [String: DinteroTransaction] = [:]
-        var transactionError: DinteroError?
+        var sessionFailure: GatewayError?
+        var transactions: [String: GatewayTransaction] = [:]
+        var transactionError: GatewayError?
         var sessionRequests: [SessionRequest] = []
-        var sessions: [String: DinteroSession] = [:]
-        var sessionError: DinteroError?
+        var sessions: [String: GatewaySession] = [:]
+        var sessionError: GatewayError?
         var operations: [OperationRequest] = []
-        var operationError: DinteroError?
+        var operationError: GatewayError?
         var losesAnswers = false
     }
 
@@ -64,47 +66,44 @@ public final class FakeGateway: PaymentGateway {
     public init() {}
 
     /// A failure to answer session creation with; nil issues sessions.
-    public var sessionFailure: DinteroError? {
+    public var sessionFailure: GatewayError? {
         get { state.withLock { $0.sessionFailure } }
         set { state.withLock { $0.sessionFailure = newValue } }
     }
 
     /// The transactions `transaction(id:)` knows.
-    public var transactions: [String: DinteroTransaction] {
+    public var transactions: [String: GatewayTransaction] {
         get { state.withLock { $0.transactions } }
         set { state.withLock { $0.transactions = newValue } }
     }
 
     /// A failure to answer transaction reads with.
-    public var transactionError: DinteroError? {
+    public var transactionError: GatewayError? {
         get { state.withLock { $0.transactionError } }
         set { state.withLock { $0.transactionError = newValue } }
     }
 
     /// The sessions `session(id:)` knows: every created one, open, until a test changes it.
-    public var sessions: [String: DinteroSession] {
+    public var sessions: [String: GatewaySession] {
         get { state.withLock { $0.sessions } }
         set { state.withLock { $0.sessions = newValue } }
     }
 
     /// A failure to answer session reads with.
-    public var sessionError: DinteroError? {
+    public var sessionError: GatewayError? {
         get { state.withLock { $0.sessionError } }
         set { state.withLock { $0.sessionError = newValue } }
     }
 
     /// Marks a created session as cancelled by the shopper, as Dintero records it.
     public func markCancelled(_ id: String) {
-        state.withLock {
-            $0.sessions[id]?.cancelledAt = "2026-11-23T00:00:00.000Z"
-            $0.sessions[id]?.events.append("CANCELLED")
-        }
+        state.withLock { $0.sessions[id]?.isCancelled = true }
     }
 
     /// Every session request received.
     public var sessionRequests: [SessionRequest] { state.withLock { $0.sessionRequests } }
 
-    public func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession {
+    public func createSession(_ request: SessionRequest) throws(GatewayError) -> CheckoutSession {
         let (failure, count) = state.withLock { state in
             state.sessionRequests.append(request)
             return (state.sessionFailure, state.sessionRequests.count)
@@ -112,18 +111,18 @@ public final class FakeGateway: PaymentGateway {
         if let failure { throw failure }
         let id = "T1.session-\(count)"
         state.withLock {
-            $0.sessions[id] = DinteroSession(id: id, merchantReference: request.merchantReference, events: ["INITIATED"])
+            $0.sessions[id] = GatewaySession(id: id, merchantReference: request.merchantReference)
         }
         return CheckoutSession(id: id, url: "https://pay.example/v1/view/\(id)")
     }
 
-    public func session(id: String) throws(DinteroError) -> DinteroSession? {
+    public func session(id: String) throws(GatewayError) -> GatewaySession? {
         let (error, session) = state.withLock { ($0.sessionError, $0.sessions[id]) }
         if let error { throw error }
         return session
     }
 
-    public func transaction(id: String) throws(DinteroError) -> DinteroTransaction? {
+    public func transaction(id: String) throws(GatewayError) -> GatewayTransaction? {
         let (error, transaction) = state.withLock { ($0.transactionError, $0.transactions[id]) }
         if let error { throw error }
         return transaction
@@ -133,7 +132,7 @@ public final class FakeGateway: PaymentGateway {
     public var operations: [OperationRequest] { state.withLock { $0.operations } }
 
     /// A failure to answer operations with (after recording them).
-    public var operationError: DinteroError? {
+    public var operationError: GatewayError? {
         get { state.withLock { $0.operationError } }
         set { state.withLock { $0.operationError = newValue } }
     }
@@ -145,26 +144,25 @@ public final class FakeGateway: PaymentGateway {
     }
 
     /// Applies the operation to the known transaction as Dintero would (event, totals, status).
-    public func perform(_ operation: OperationRequest) throws(DinteroError) -> OperationAnswer {
-        let result: Result<DinteroTransaction, DinteroError> = state.withLock { state in
+    public func perform(_ operation: OperationRequest) throws(GatewayError) -> OperationAnswer {
+        let result: Result<GatewayTransaction, GatewayError> = state.withLock { state in
             state.operations.append(operation)
             if let error = state.operationError { return .failure(error) }
             guard var transaction = state.transactions[operation.transactionID] else { return .failure(.rejected(status: 404, message: "unknown")) }
-            transaction.events.append(.init(name: operation.kind.eventName, success: true, amount: operation.amount, reference: operation.reference))
-            transaction.status = operation.kind == .void ? "AUTHORIZATION_VOIDED" : DinteroTransaction.statusAfterOperations(
+            transaction.events.append(.init(operation: operation.kind, success: true, amount: operation.amount, reference: operation.reference))
+            transaction.status = operation.kind == .void ? .authorizationVoided : DinteroStatus.orderStatus(DinteroStatus.afterOperations(
                 amount: transaction.amount, captured: transaction.capturedAmount, refunded: transaction.refundedAmount
-            )
+            ))
             state.transactions[transaction.id] = transaction
             return state.losesAnswers ? .failure(.timedOut) : .success(transaction)
         }
         return .completed(try result.get())
     }
 
-    public func cancelSession(id: String) throws(DinteroError) -> DinteroSession {
-        let session = state.withLock { state -> DinteroSession? in
+    public func cancelSession(id: String) throws(GatewayError) -> GatewaySession {
+        let session = state.withLock { state -> GatewaySession? in
             guard var session = state.sessions[id], session.transactionID == nil else { return nil }
-            session.cancelledAt = "2026-11-23T00:00:00.000Z"
-            session.events.append("CANCELLED")
+            session.isCancelled = true
             state.sessions[id] = session
             return session
         }
@@ -214,9 +212,9 @@ public func temporaryDatabase() throws -> Connection {
 }
 
 /// A migrated database with an order store on it.
-public func temporaryStore() throws -> (SQLiteOrderStore, Connection) {
+public func temporaryStore() throws -> (SQLOrderStore<Connection>, Connection) {
     let connection = try temporaryDatabase()
-    return (SQLiteOrderStore(connection: connection), connection)
+    return (SQLOrderStore(connection: connection), connection)
 }
 
 /// A request with an optional JSON (or other) body.
@@ -237,12 +235,12 @@ public let testLog = Logger(label: "test", minimumLevel: .error)
 
 extension Connection {
     /// Inspection for tests: `sql` in its own read transaction.
-    public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [Row] {
+    public func query(_ sql: String, _ parameters: [SQLValue] = []) throws -> [SQLRow] {
         try read { try $0.query(sql, parameters) }
     }
 
     /// Inspection for tests: the first row of `sql` in its own read transaction.
-    public func queryOne(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> Row? {
+    public func queryOne(_ sql: String, _ parameters: [SQLValue] = []) throws -> SQLRow? {
         try read { try $0.queryOne(sql, parameters) }
     }
 }

@@ -1,8 +1,11 @@
 import Foundation
+import HTTPClient
 import HTTPKit
 import PaymentsApp
+import PaymentsSQL
 import PaymentsSQLite
 import ServiceSupport
+import Testing
 
 /// One client API for every test: the same test body can run in-process against the router
 /// (``InProcessClient``) and live through nginx and the worker processes (``LiveClient``), as
@@ -84,9 +87,9 @@ public final class InProcessClient: TestClient {
         let connection = try temporaryDatabase()
         router = Application.router(
             configuration: try ServiceConfiguration.from(Environment(environment)),
-            orders: SQLiteOrderStore(connection: connection),
+            orders: SQLOrderStore(connection: connection),
             gateway: gateway,
-            payments: SQLitePaymentStore(connection: connection), idempotency: SQLiteIdempotencyStore(connection: connection),
+            payments: SQLPaymentStore(connection: connection), idempotency: SQLIdempotencyStore(connection: connection),
             provider: provider,
             log: testLog
         )
@@ -114,4 +117,17 @@ extension TransportResponse {
     public var json: JSONValue { (try? JSONValue.parse(body)) ?? .null }
     /// The body as UTF-8 text.
     public var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+extension JSONValue {
+    /// The member `key` as text; records an issue naming it and throws when it is missing or
+    /// not a string (never a crash of the whole test process).
+    public func string(_ key: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        try #require(self[key]?.stringValue, "\(key) is not a string in \(self)", sourceLocation: sourceLocation)
+    }
+
+    /// The member `key` as an integer; records an issue naming it and throws otherwise.
+    public func integer(_ key: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Int64 {
+        try #require(self[key]?.integerValue, "\(key) is not an integer in \(self)", sourceLocation: sourceLocation)
+    }
 }

@@ -9,7 +9,7 @@ public enum TestStore: String, Sendable, CaseIterable, CustomTestStringConvertib
     case postgres
 
     /// The stores of this run.
-    public static var available: [TestStore] { TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite] }
+    public static var available: [TestStore] { TestPostgres.isSkipped ? [.sqlite] : [.sqlite, .postgres] }
 
     public var testDescription: String { rawValue }
 

@@ -46,7 +46,7 @@ public struct RouteGroup {
     public typealias Handler = (HTTPRequest, RouteParameters) throws -> HTTPResponse
 
     struct Route {
-        let method: String
+        let method: HTTPMethod
         let segments: [String]
         /// `/orders/:id`, as registered (built once here, not per request).
         let pattern: String
@@ -63,11 +63,39 @@ public struct RouteGroup {
     /// segments starting with `:` capture a parameter.
     /// `callsOut` marks a handler that waits on an outbound call, so the server can answer it
     /// off its accept threads (``Router/callsOut(_:)``).
-    public mutating func on(_ method: String, _ pattern: String, callsOut: Bool = false, _ handler: @escaping Handler) {
+    public mutating func on(_ method: HTTPMethod, _ pattern: String, callsOut: Bool = false, _ handler: @escaping Handler) {
         let segments = prefix + Router.segments(pattern)
         routes.append(Route(
             method: method, segments: segments, pattern: "/" + segments.joined(separator: "/"), callsOut: callsOut, handler: handler
         ))
+    }
+}
+
+extension RouteGroup {
+    /// A handler of a route that needs a credential: it receives what `authenticate` said of
+    /// the request (the API key's scope).
+    public typealias AuthenticatedHandler = (HTTPRequest, RouteParameters, String) throws -> HTTPResponse
+
+    /// Routes that all require a credential, checked once for the group: `authenticate` runs
+    /// before each handler and its error (401, 403) is the answer when it throws.
+    public struct Authenticated {
+        fileprivate var group: RouteGroup
+        fileprivate let authenticate: (HTTPRequest) throws -> String
+
+        /// Adds a route whose handler runs only for an authenticated request.
+        public mutating func on(_ method: HTTPMethod, _ pattern: String, callsOut: Bool = false, _ handler: @escaping AuthenticatedHandler) {
+            let authenticate = authenticate
+            group.on(method, pattern, callsOut: callsOut) { request, parameters in
+                try handler(request, parameters, try authenticate(request))
+            }
+        }
+    }
+
+    /// Adds the routes `build` declares, each behind `authenticate`.
+    public mutating func authenticated(by authenticate: @escaping (HTTPRequest) throws -> String, _ build: (inout Authenticated) -> Void) {
+        var routes = Authenticated(group: RouteGroup(prefix: prefix, errors: errors), authenticate: authenticate)
+        build(&routes)
+        self.routes += routes.group.routes
     }
 }
 
@@ -103,7 +131,7 @@ public struct Router: HTTPResponder {
     /// `GET` without the body, with the `Content-Length` the `GET` would send.
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         var response = answer(request)
-        guard request.method == "HEAD" else { return response }
+        guard request.method == HTTPMethod.head.name else { return response }
         if let start = response.deferred {
             response.deferred = { reply in start { reply(Self.head($0)) } }
             return response
@@ -136,8 +164,8 @@ public struct Router: HTTPResponder {
             for route in group.routes {
                 guard let parameters = Self.match(route.segments, path) else { continue }
                 guard Self.matches(route, request.method) else {
-                    allowed.append(route.method)
-                    if route.method == "GET" { allowed.append("HEAD") }
+                    allowed.append(route.method.name)
+                    if route.method == .get { allowed.append(HTTPMethod.head.name) }
                     continue
                 }
                 var response: HTTPResponse
@@ -192,7 +220,7 @@ public struct Router: HTTPResponder {
     }
 
     private static func matches(_ route: RouteGroup.Route, _ method: String) -> Bool {
-        route.method == method || (route.method == "GET" && method == "HEAD")
+        route.method.name == method || (route.method == .get && method == HTTPMethod.head.name)
     }
 
     /// The renderer of the group with the longest prefix that `path` starts with.

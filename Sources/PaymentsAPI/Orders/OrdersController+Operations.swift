@@ -4,21 +4,17 @@ import ServiceSupport
 
 /// `POST /orders/{id}/capture|refund|void|cancel` and `GET /orders/{id}/events`.
 extension OrdersController {
-    func registerOperations(on group: inout RouteGroup) {
+    func registerOperations(on merchant: inout RouteGroup.Authenticated) {
         for kind in OperationRequest.Kind.allCases {
-            group.on("POST", ":id/\(kind.rawValue)", callsOut: true) { request, parameters in
-                try operation(kind, request, orderID: try parameters.require("id"), scope: try keys.authenticate(request))
+            merchant.on(.post, ":id/\(kind.rawValue)", callsOut: true) { request, parameters, scope in
+                try operation(kind, request, orderID: try parameters.require("id"), scope: scope)
             }
         }
-        group.on("POST", ":id/cancel", callsOut: true) { request, parameters in
-            _ = try keys.authenticate(request)
+        merchant.on(.post, ":id/cancel", callsOut: true) { request, parameters, _ in
             _ = try OperationInput.decode(request, allowed: [])
             return try cancel(orderID: try parameters.require("id"))
         }
-        group.on("GET", ":id/events") { request, parameters in
-            _ = try keys.authenticate(request)
-            return try events(orderID: try parameters.require("id"))
-        }
+        merchant.on(.get, ":id/events") { _, parameters, _ in try events(orderID: try parameters.require("id")) }
     }
 
     func operation(_ kind: OperationRequest.Kind, _ request: HTTPRequest, orderID: String, scope: String) throws -> HTTPResponse {
@@ -41,8 +37,7 @@ extension OrdersController {
     }
 
     func events(orderID: String) throws -> HTTPResponse {
-        guard try store.order(id: orderID) != nil else { throw Problem.notFound("No order with id \(orderID).") }
-        let history = try store.history(orderID: orderID)
+        guard let history = try service.history(orderID: orderID) else { throw Problem.notFound("No order with id \(orderID).") }
         return .json(.object([
             ("events", .array(history.events.map(\.json))),
             ("operations", .array(history.operations.map(\.json))),
@@ -105,7 +100,7 @@ extension OrdersController {
         }
     }
 
-    private static func retryAfter(_ error: DinteroError) -> Int {
+    private static func retryAfter(_ error: GatewayError) -> Int {
         if case .busy(let seconds) = error { return seconds }
         return 5
     }

@@ -6,7 +6,6 @@ import ServiceSupport
 /// are RFC 9457 problem documents.
 public struct OrdersController {
     let service: OrderService
-    let store: OrderStore
     let rules: CreateOrderInput.Rules
     let keys: APIKeys
     let idempotency: IdempotentExecution
@@ -19,12 +18,11 @@ public struct OrdersController {
 
     /// Creates the controller for one thread.
     public init(
-        service: OrderService, store: OrderStore, rules: CreateOrderInput.Rules, keys: APIKeys,
+        service: OrderService, rules: CreateOrderInput.Rules, keys: APIKeys,
         idempotency: IdempotencyService, branding: ShopBranding = ShopBranding(),
         callbackSignature: CallbackSignature? = nil, publicBaseURL: String = "http://localhost", clock: WallClock = SystemClock()
     ) {
         self.service = service
-        self.store = store
         self.rules = rules
         self.keys = keys
         self.idempotency = IdempotentExecution(service: idempotency, errors: ProblemRenderer())
@@ -37,30 +35,26 @@ public struct OrdersController {
     /// Adds the `/orders` route group to `router`.
     public func register(on router: inout Router) {
         router.group("/orders", errors: ProblemRenderer()) { group in
+            group.on(.get, "openapi.json") { _, _ in OpenAPIDocument.response }
             // Merchant endpoints need an API key; the shopper's return and Dintero's callback
             // below are public (they prove nothing by themselves and are verified with Dintero).
-            group.on("POST", "", callsOut: true) { request, _ in try create(request, scope: try keys.authenticate(request)) }
-            group.on("GET", "") { request, _ in
-                _ = try keys.authenticate(request)
-                return try list(request)
-            }
-            group.on("GET", "openapi.json") { _, _ in OpenAPIDocument.response }
-            group.on("GET", ":id") { request, parameters in
-                _ = try keys.authenticate(request)
-                return try show(try parameters.require("id"))
+            group.authenticated(by: keys.authenticate) { merchant in
+                merchant.on(.post, "", callsOut: true) { request, _, scope in try create(request, scope: scope) }
+                merchant.on(.get, "") { request, _, _ in try list(request) }
+                merchant.on(.get, ":id") { _, parameters, _ in try show(try parameters.require("id")) }
+                registerOperations(on: &merchant)
             }
             for path in [":id/redirect", ":id/payment-redirect"] {
-                group.on("GET", path, callsOut: true) { request, parameters in
+                group.on(.get, path, callsOut: true) { request, parameters in
                     try paymentReturn(request, orderID: try parameters.require("id"), source: .redirect)
                 }
             }
-            for method in ["GET", "POST"] {
+            for method in [HTTPMethod.get, .post] {
                 group.on(method, ":id/callback", callsOut: true) { request, parameters in
                     try verifySignature(request)
                     return try paymentReturn(request, orderID: try parameters.require("id"), source: .callback)
                 }
             }
-            registerOperations(on: &group)
         }
     }
 
@@ -106,32 +100,19 @@ public struct OrdersController {
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let query = try OrderListQuery.decode(request)
-        // One extra row tells whether there is a next page.
-        var page = query
-        page.limit += 1
-        let orders = try store.orders(page)
-        let shown = orders.prefix(query.limit)
+        let page = try service.orders(try OrderListQuery.decode(request))
         // About 230 bytes an order: one allocation for the whole page.
-        var response = HTTPResponse.json(capacity: 64 + 256 * shown.count) { json in
+        return ListParameters.response(page, for: request, path: "/orders", bytesPerItem: 256) { json in
             json.object { json in
                 json.key("orders")
-                json.array { json in for order in shown { order.write(to: &json, includeLinks: false) } }
+                json.array { json in for order in page.items { order.write(to: &json, includeLinks: false) } }
             }
         }
-        if orders.count > query.limit, let last = shown.last {
-            ListParameters.nextPage(request, path: "/orders", cursor: ListCursor(after: last), into: &response.headers)
-        }
-        return response
     }
 
     func show(_ id: String) throws -> HTTPResponse {
-        guard let order = try store.order(id: id) else { throw Problem.notFound("No order with id \(id).") }
-        // Only a paid order can have operations; an unpaid one costs no second query.
-        guard order.status.isPaid || order.status == .authorizationVoided || order.status == .onHold else {
-            return order.response(includeLinks: true)
-        }
-        return order.response(includeLinks: true, operations: try store.operations(orderID: id))
+        guard let (order, operations) = try service.orderWithOperations(id: id) else { throw Problem.notFound("No order with id \(id).") }
+        return order.response(includeLinks: true, operations: operations)
     }
 
     /// With a callback secret configured, a callback must carry a valid `Dintero-Signature`;

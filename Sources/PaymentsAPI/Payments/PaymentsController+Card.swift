@@ -66,7 +66,7 @@ extension PaymentsController {
     /// The hosted page: the form while the payment waits for a card, then its progress and
     /// outcome.
     func cardPage(transactionID: String) throws -> HTTPResponse {
-        guard let payment = try store.payment(transactionID: transactionID) else { return cardPage.missing() }
+        guard let payment = try service.payment(transactionID: transactionID) else { return cardPage.missing() }
         guard payment.state == .initial else { return cardPage.outcome(payment) }
         return cardPage.form(payment)
     }

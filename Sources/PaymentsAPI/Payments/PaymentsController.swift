@@ -6,7 +6,6 @@ import PaymentsDomain
 /// `field` naming the request field at fault.
 public struct PaymentsController {
     let service: CardPaymentService
-    let store: PaymentStore
     let configuration: PaymentsConfiguration
     let keys: APIKeys
     let idempotency: IdempotentExecution
@@ -14,11 +13,10 @@ public struct PaymentsController {
 
     /// Creates the controller for one thread.
     public init(
-        service: CardPaymentService, store: PaymentStore, configuration: PaymentsConfiguration, keys: APIKeys,
+        service: CardPaymentService, configuration: PaymentsConfiguration, keys: APIKeys,
         idempotency: IdempotencyService, branding: ShopBranding = ShopBranding()
     ) {
         self.service = service
-        self.store = store
         self.configuration = configuration
         self.keys = keys
         self.idempotency = IdempotentExecution(service: idempotency, errors: PaymentsErrorRenderer())
@@ -31,19 +29,16 @@ public struct PaymentsController {
     /// Adds the `/payments` route group to `router`.
     public func register(on router: inout Router) {
         router.group("/payments", errors: PaymentsErrorRenderer()) { group in
-            group.on("POST", "") { request, _ in try create(request, scope: try keys.authenticate(request)) }
-            group.on("GET", "") { request, _ in
-                _ = try keys.authenticate(request)
-                return try list(request)
+            group.on(.get, "openapi.json") { _, _ in OpenAPIDocument.response }
+            // The calling service's endpoints need an API key; the shopper's hosted page does not.
+            group.authenticated(by: keys.authenticate) { merchant in
+                merchant.on(.post, "") { request, _, scope in try create(request, scope: scope) }
+                merchant.on(.get, "") { request, _, _ in try list(request) }
+                merchant.on(.get, ":txid") { _, parameters, _ in try outcome(try parameters.require("txid")) }
             }
-            group.on("GET", "openapi.json") { _, _ in OpenAPIDocument.response }
-            group.on("GET", ":txid") { request, parameters in
-                _ = try keys.authenticate(request)
-                return try outcome(try parameters.require("txid"))
-            }
-            group.on("POST", ":txid/card", callsOut: true) { request, parameters in try submitCard(request, transactionID: try parameters.require("txid")) }
-            group.on("GET", ":txid/pay") { _, parameters in try cardPage(transactionID: try parameters.require("txid")) }
-            group.on("POST", ":txid/cancel") { request, parameters in try cancel(request, transactionID: try parameters.require("txid")) }
+            group.on(.post, ":txid/card", callsOut: true) { request, parameters in try submitCard(request, transactionID: try parameters.require("txid")) }
+            group.on(.get, ":txid/pay") { _, parameters in try cardPage(transactionID: try parameters.require("txid")) }
+            group.on(.post, ":txid/cancel") { request, parameters in try cancel(request, transactionID: try parameters.require("txid")) }
         }
     }
 
@@ -73,7 +68,7 @@ public struct PaymentsController {
     }
 
     func outcome(_ transactionID: String) throws -> HTTPResponse {
-        guard let payment = try store.payment(transactionID: transactionID) else { return Self.message(Self.notFound, status: .notFound) }
+        guard let payment = try service.payment(transactionID: transactionID) else { return Self.message(Self.notFound, status: .notFound) }
         switch payment.state {
         case .ok, .error: return .json(.object([("paymentId", payment.paymentID.map(JSONValue.string) ?? .null)]))
         case .initial, .card: return Self.message("Forbidden request.", status: .forbidden)
@@ -81,19 +76,10 @@ public struct PaymentsController {
     }
 
     func list(_ request: HTTPRequest) throws -> HTTPResponse {
-        let query = try PaymentListQuery.decode(request)
-        // One extra row tells whether there is a next page.
-        var page = query
-        page.limit += 1
-        let payments = try store.payments(page)
-        let shown = payments.prefix(query.limit)
+        let page = try service.payments(try PaymentListQuery.decode(request))
         // About 200 bytes a payment: one allocation for the whole page.
-        var response = HTTPResponse.json(capacity: 16 + 224 * shown.count) { json in
-            json.array { json in for payment in shown { payment.writeListElement(to: &json) } }
+        return ListParameters.response(page, for: request, path: "/payments", bytesPerItem: 224) { json in
+            json.array { json in for payment in page.items { payment.writeListElement(to: &json) } }
         }
-        if payments.count > query.limit, let last = shown.last {
-            ListParameters.nextPage(request, path: "/payments", cursor: ListCursor(after: last), into: &response.headers)
-        }
-        return response
     }
 }

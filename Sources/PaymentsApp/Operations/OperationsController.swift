@@ -1,6 +1,7 @@
 import Foundation
 import HTTPKit
 import PaymentsDomain
+import ProcessSupervision
 import ServiceSupport
 
 /// The operator's endpoints, php-fpm's `ping.path` and `pm.status_path` and more. No API key:
@@ -27,12 +28,12 @@ struct OperationsController {
 
     func register(on router: inout Router) {
         router.group("") { group in
-            group.on("GET", "/healthz") { _, _ in
+            group.on(.get, "/healthz") { _, _ in
                 .json(.object([("status", .string("ok")), ("pid", .int(Int(getpid())))]))
             }
-            group.on("GET", "/readyz") { _, _ in readiness() }
-            group.on("GET", "/status") { _, _ in .json(status(view())) }
-            group.on("GET", "/metrics") { _, _ in
+            group.on(.get, "/readyz") { _, _ in readiness() }
+            group.on(.get, "/status") { _, _ in .json(status(view())) }
+            group.on(.get, "/metrics") { _, _ in
                 HTTPResponse(
                     status: .ok,
                     headers: [("Content-Type", PrometheusExposition.contentType), ("Cache-Control", "no-store")],

@@ -1,4 +1,5 @@
 import PaymentsDomain
+import ProcessSupervision
 import ServiceSupport
 
 /// The metric names the service exposes at `/metrics`, with their help texts.

@@ -1,5 +1,6 @@
 import FastCGI
 import Foundation
+import HTTPClient
 import HTTPKit
 import ServiceSupport
 import SQLite

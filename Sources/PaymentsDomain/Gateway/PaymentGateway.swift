@@ -1,4 +1,5 @@
-/// What the service asks Dintero to create.
+/// What the service asks the provider to create: the shopper comes back to `returnURL`, the
+/// provider reports to `callbackURL` (both routes of this service).
 public struct SessionRequest: Sendable, Equatable {
     public var amount: Int64
     public var currency: String
@@ -31,21 +32,23 @@ public struct CheckoutSession: Sendable, Equatable {
     }
 }
 
-/// The fields of a Dintero transaction the service verifies.
-public struct DinteroTransaction: Sendable, Equatable {
-    /// One entry of the transaction's `events`: an operation and how it went.
+/// A payment transaction as the provider reports it, in the domain's terms: the fields the
+/// service verifies an order's payment with.
+public struct GatewayTransaction: Sendable, Equatable {
+    /// One operation on the transaction and how it went.
     public struct Event: Sendable, Equatable {
-        /// `AUTHORIZE`, `CAPTURE`, `REFUND`, `VOID`, …
-        public var name: String
+        /// The capture, refund or void this event records; nil for the authorization and
+        /// anything else.
+        public var operation: OperationRequest.Kind?
         public var success: Bool
         public var amount: Int64?
-        /// The reference the merchant sent with the operation (`capture_reference`, …).
+        /// The reference the merchant sent with the operation.
         public var reference: String?
-        /// The `event-request-id` of an operation Dintero answered with 202.
+        /// The request id of an operation the provider accepted for later (202).
         public var correlationID: String?
 
-        public init(name: String, success: Bool, amount: Int64?, reference: String? = nil, correlationID: String? = nil) {
-            self.name = name
+        public init(operation: OperationRequest.Kind?, success: Bool, amount: Int64?, reference: String? = nil, correlationID: String? = nil) {
+            self.operation = operation
             self.success = success
             self.amount = amount
             self.reference = reference
@@ -54,7 +57,11 @@ public struct DinteroTransaction: Sendable, Equatable {
     }
 
     public var id: String
-    public var status: String
+    /// The order status the transaction's status means; nil for a status this build does not
+    /// know (``reportedStatus`` says which).
+    public var status: OrderStatus?
+    /// The status as the provider wrote it, for logs.
+    public var reportedStatus: String
     public var amount: Int64
     public var currency: String
     public var merchantReference: String?
@@ -62,10 +69,14 @@ public struct DinteroTransaction: Sendable, Equatable {
     /// Oldest first.
     public var events: [Event]
 
-    /// Creates a transaction value.
-    public init(id: String, status: String, amount: Int64, currency: String, merchantReference: String?, sessionID: String?, events: [Event] = []) {
+    /// Creates a transaction value; `reportedStatus` defaults to the status's own name.
+    public init(
+        id: String, status: OrderStatus?, reportedStatus: String? = nil, amount: Int64, currency: String, merchantReference: String?,
+        sessionID: String?, events: [Event] = []
+    ) {
         self.id = id
         self.status = status
+        self.reportedStatus = reportedStatus ?? status?.rawValue ?? "unknown"
         self.amount = amount
         self.currency = currency
         self.merchantReference = merchantReference
@@ -73,42 +84,40 @@ public struct DinteroTransaction: Sendable, Equatable {
         self.events = events
     }
 
-    /// Sum of the successful CAPTURE events.
-    public var capturedAmount: Int64 { total("CAPTURE") }
-    /// Sum of the successful REFUND events.
-    public var refundedAmount: Int64 { total("REFUND") }
+    /// Sum of the successful captures.
+    public var capturedAmount: Int64 { total(.capture) }
+    /// Sum of the successful refunds.
+    public var refundedAmount: Int64 { total(.refund) }
 
-    private func total(_ name: String) -> Int64 {
-        events.reduce(0) { $0 + ($1.success && $1.name == name ? ($1.amount ?? 0) : 0) }
+    private func total(_ operation: OperationRequest.Kind) -> Int64 {
+        events.reduce(0) { $0 + ($1.success && $1.operation == operation ? ($1.amount ?? 0) : 0) }
     }
 
     /// The event an operation of ours caused: found by the reference we sent, or by the
-    /// request id Dintero gave a 202 answer.
+    /// request id the provider gave a 202 answer.
     public func event(reference: String, correlationID: String?) -> Event? {
         events.last { $0.reference == reference || (correlationID != nil && $0.correlationID == correlationID) }
     }
 }
 
-/// What Dintero did with a capture, refund or void.
+/// What the provider did with a capture, refund or void.
 public enum OperationAnswer: Sendable, Equatable {
     /// Done (200): the transaction afterwards.
-    case completed(DinteroTransaction)
+    case completed(GatewayTransaction)
     /// Accepted for processing (202); the completing event will carry this correlation id.
     case accepted(requestID: String?)
 }
 
-/// A capture, refund or void as sent to Dintero.
+/// A capture, refund or void as sent to the provider.
 public struct OperationRequest: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case capture, refund, void
-        /// The transaction event name of this operation.
-        public var eventName: String { rawValue.uppercased() }
     }
     public var kind: Kind
     public var transactionID: String
     /// Nil for a void.
     public var amount: Int64?
-    /// Our operation id, sent as `capture_reference` / `refund_reference`.
+    /// Our operation id, sent with the operation so that its event can be found.
     public var reference: String
     /// Refund reason.
     public var reason: String?
@@ -122,49 +131,44 @@ public struct OperationRequest: Sendable, Equatable {
     }
 }
 
-/// A Checkout session as Dintero reports it (`GET /v1/sessions/{id}`): how a shopper's
-/// `error=cancelled`, or an order that never came back, is verified.
-public struct DinteroSession: Sendable, Equatable {
+/// A checkout session as the provider reports it: how a shopper's `error=cancelled`, or an
+/// order that never came back, is verified.
+public struct GatewaySession: Sendable, Equatable {
     public var id: String
     public var merchantReference: String?
     /// The session's one transaction, once the shopper paid.
     public var transactionID: String?
-    /// When the session was cancelled (by the shopper or the merchant), ISO 8601.
-    public var cancelledAt: String?
-    /// Event names, oldest first (`INITIATED`, `VISITED`, `CANCELLED`, `FAILED`, …).
-    public var events: [String]
-    /// When the session stops accepting payment, ISO 8601.
-    public var expiresAt: String?
+    /// The session was cancelled (by the shopper or the merchant).
+    public var isCancelled: Bool
+    /// A payment attempt failed or was declined, and there is no transaction.
+    public var hasFailed: Bool
+    /// When the session stops accepting payment, epoch milliseconds.
+    public var expiresAt: Int64?
 
     /// Creates a session value.
-    public init(id: String, merchantReference: String?, transactionID: String? = nil, cancelledAt: String? = nil, events: [String] = [], expiresAt: String? = nil) {
+    public init(id: String, merchantReference: String?, transactionID: String? = nil, isCancelled: Bool = false, hasFailed: Bool = false, expiresAt: Int64? = nil) {
         self.id = id
         self.merchantReference = merchantReference
         self.transactionID = transactionID
-        self.cancelledAt = cancelledAt
-        self.events = events
+        self.isCancelled = isCancelled
+        self.hasFailed = hasFailed
         self.expiresAt = expiresAt
     }
-
-    /// True when Dintero records the session as cancelled.
-    public var isCancelled: Bool { cancelledAt != nil || events.contains("CANCELLED") }
-
-    /// True when Dintero records a failed or declined attempt and no transaction.
-    public var hasFailed: Bool { transactionID == nil && events.contains { $0 == "FAILED" || $0 == "DECLINED" } }
 }
 
-/// The Dintero Checkout calls the domain needs; implemented by the `Dintero` adapter.
+/// The payment provider's checkout calls the domain needs, in its own terms; implemented by
+/// the `Dintero` adapter (which alone knows Dintero's paths, documents and status names).
 ///
 /// Calls block the calling thread (a dedicated accept thread, never the concurrency pool).
 public protocol PaymentGateway: Sendable {
-    /// Creates a Checkout session (`POST /v1/sessions-profile`).
-    func createSession(_ request: SessionRequest) throws(DinteroError) -> CheckoutSession
-    /// Fetches a transaction (`GET /v1/transactions/{id}`); nil when Dintero does not know it.
-    func transaction(id: String) throws(DinteroError) -> DinteroTransaction?
-    /// Fetches a session (`GET /v1/sessions/{id}`); nil when Dintero does not know it.
-    func session(id: String) throws(DinteroError) -> DinteroSession?
-    /// Captures, refunds or voids (`POST /v1/transactions/{id}/capture|refund|void`).
-    func perform(_ operation: OperationRequest) throws(DinteroError) -> OperationAnswer
-    /// Cancels an unpaid session (`POST /v1/sessions/{id}/cancel`); the session afterwards.
-    func cancelSession(id: String) throws(DinteroError) -> DinteroSession
+    /// Creates a checkout session.
+    func createSession(_ request: SessionRequest) throws(GatewayError) -> CheckoutSession
+    /// Fetches a transaction; nil when the provider does not know it.
+    func transaction(id: String) throws(GatewayError) -> GatewayTransaction?
+    /// Fetches a session; nil when the provider does not know it.
+    func session(id: String) throws(GatewayError) -> GatewaySession?
+    /// Captures, refunds or voids.
+    func perform(_ operation: OperationRequest) throws(GatewayError) -> OperationAnswer
+    /// Cancels an unpaid session; the session afterwards.
+    func cancelSession(id: String) throws(GatewayError) -> GatewaySession
 }

@@ -13,6 +13,9 @@ public struct OrderOperation: Sendable, Equatable {
         /// could be had, or Dintero answered 429. Nothing
         /// happened; a retry with the same idempotency key starts it afresh.
         case notSent = "not_sent"
+
+        /// The states of an operation whose outcome is still to be learned.
+        public static let open: [State] = [.requested, .pending]
     }
 
     /// Also sent to Dintero as the operation's reference, so its event can be found.
@@ -45,7 +48,7 @@ public struct OrderOperation: Sendable, Equatable {
     }
 
     /// Not finished: Dintero's outcome is still to be learned.
-    public var isOpen: Bool { state == .requested || state == .pending }
+    public var isOpen: Bool { State.open.contains(state) }
 }
 
 /// Why an operation may not start; checked against the stored order inside the same write

@@ -22,15 +22,15 @@ extension OrderService {
         /// A rule of the order's state forbids it; nothing was sent.
         case refused(Order, OperationRuleViolation)
         /// Dintero refused it (4xx); the operation is recorded as failed.
-        case rejected(Order, OrderOperation, DinteroError)
+        case rejected(Order, OrderOperation, GatewayError)
         /// Dintero's answer is unknown (timeout, 5xx, unreachable, busy); the operation stays
         /// `requested` and a retry with the same idempotency key finishes it safely.
-        case outcomeUnknown(Order, OrderOperation, DinteroError)
+        case outcomeUnknown(Order, OrderOperation, GatewayError)
         /// Dintero could not be asked; nothing changed.
-        case unavailable(Order, DinteroError)
+        case unavailable(Order, GatewayError)
         /// Dintero refused to cancel a session that is neither paid nor cancelled; the order
         /// stays `PENDING`.
-        case cancelRefused(Order, DinteroError)
+        case cancelRefused(Order, GatewayError)
     }
 
     /// How long an operation whose answer was lost may stay unknown before, with no trace in
@@ -118,7 +118,7 @@ extension OrderService {
             // A retry after an answer that was lost: Dintero cancelled it already.
             detail = "session \(sessionID) found cancelled when the merchant's cancel was retried"
         } else {
-            let cancelled: DinteroSession
+            let cancelled: GatewaySession
             do {
                 cancelled = try gateway.cancelSession(id: sessionID)
             } catch where error.isRejection {
@@ -148,8 +148,8 @@ extension OrderService {
     }
 
     /// Dintero's record of the session, its transaction (if it has one) verified onto the order.
-    private func readSession(_ sessionID: String, of order: Order) throws -> DinteroSession? {
-        let session: DinteroSession?
+    private func readSession(_ sessionID: String, of order: Order) throws -> GatewaySession? {
+        let session: GatewaySession?
         do {
             session = try gateway.session(id: sessionID)
         } catch {
@@ -163,7 +163,7 @@ extension OrderService {
 
     /// Why a cancel is refused, by the order's status now: still waiting (Dintero's refusal
     /// stands), or moved on (paid meanwhile; the refusal names its status).
-    private func cancelRefusal(_ orderID: String, _ order: Order, _ error: DinteroError) throws -> OperationFailure {
+    private func cancelRefusal(_ orderID: String, _ order: Order, _ error: GatewayError) throws -> OperationFailure {
         let now = try store.order(id: orderID) ?? order
         return now.status == .pending ? .cancelRefused(now, error) : .refused(now, .cancelOnlyPending(status: now.status))
     }
@@ -216,7 +216,7 @@ extension OrderService {
     @discardableResult
     func settle(_ operation: OrderOperation, giveUp: Bool = true) throws -> Bool {
         guard let order = try store.order(id: operation.orderID), let transactionID = order.transactionID else { return false }
-        let transaction: DinteroTransaction?
+        let transaction: GatewayTransaction?
         do {
             transaction = try gateway.transaction(id: transactionID)
         } catch {
@@ -237,7 +237,7 @@ extension OrderService {
 
     /// Records the transaction's status and totals, and the operation's outcome from its event
     /// (a completed answer without an event of ours counts as success).
-    func apply(_ transaction: DinteroTransaction, to operation: OrderOperation, order: Order) throws {
+    func apply(_ transaction: GatewayTransaction, to operation: OrderOperation, order: Order) throws {
         let event = transaction.event(reference: operation.id, correlationID: operation.requestID)
         let update = OperationUpdate(id: operation.id, state: event?.success == false ? .failed : .succeeded, detail: event?.success == false ? "Dintero reported the \(operation.kind.rawValue) as failed" : nil)
         let now = clock.now().epochMilliseconds

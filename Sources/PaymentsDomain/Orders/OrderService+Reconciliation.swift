@@ -47,7 +47,7 @@ extension OrderService {
     private func reconcilePending(_ order: Order, now: Int64) throws -> Bool {
         try store.markChecked(orderID: order.id, at: now)
         guard let sessionID = order.sessionID else { return false }
-        let session: DinteroSession?
+        let session: GatewaySession?
         do {
             session = try gateway.session(id: sessionID)
         } catch {
@@ -65,7 +65,7 @@ extension OrderService {
             (status, detail) = (.cancelled, "session \(sessionID) cancelled")
         } else if session.hasFailed {
             (status, detail) = (.failed, "session \(sessionID) failed")
-        } else if let expiresAt = session.expiresAt.flatMap({ Timestamp.parse($0) }) ?? order.expiresAt, expiresAt <= now {
+        } else if let expiresAt = session.expiresAt ?? order.expiresAt, expiresAt <= now {
             (status, detail) = (.expired, "session \(sessionID) expired unpaid")
         } else {
             return false

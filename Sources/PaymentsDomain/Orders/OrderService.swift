@@ -46,7 +46,7 @@ public struct OrderService {
     /// Why a flow could not complete.
     public enum Failure: Error, Sendable, Equatable {
         /// The order was stored but Dintero would not open a session; it is `SESSION_FAILED`.
-        case sessionFailed(orderID: String, reason: DinteroError)
+        case sessionFailed(orderID: String, reason: GatewayError)
         /// The store did not accept a change it should have (a concurrent writer removed the order).
         case inconsistentStore(orderID: String)
         /// A return or callback named neither a transaction nor an error.
@@ -57,7 +57,7 @@ public struct OrderService {
 
     let store: OrderStore
     let gateway: PaymentGateway
-    let publicBaseURL: String
+    let routes: any OrderReturnRoutes
     let clock: WallClock
     let log: Logger
     /// How long a Checkout session accepts payment, seconds (its `expires_at`).
@@ -69,16 +69,45 @@ public struct OrderService {
 
     /// Creates the service for one thread (the store is that thread's).
     public init(
-        store: OrderStore, gateway: PaymentGateway, publicBaseURL: String, clock: WallClock, log: Logger,
+        store: OrderStore, gateway: PaymentGateway, routes: any OrderReturnRoutes, clock: WallClock, log: Logger,
         sessionLifetime: Double = 86_400, resendAfter: Double = 30
     ) {
         self.store = store
         self.gateway = gateway
-        self.publicBaseURL = publicBaseURL
+        self.routes = routes
         self.clock = clock
         self.log = log
         self.sessionLifetime = sessionLifetime
         self.resendAfter = resendAfter
+    }
+
+    // MARK: - Reads
+
+    /// The order with this id.
+    public func order(id: String) throws -> Order? {
+        try store.order(id: id)
+    }
+
+    /// The order with its capture, refund and void operations, when it can have any
+    /// (``OrderStatus/mayHaveOperations``; an order that cannot costs no second read).
+    public func orderWithOperations(id: String) throws -> (order: Order, operations: [OrderOperation]?)? {
+        guard let order = try store.order(id: id) else { return nil }
+        return (order, order.status.mayHaveOperations ? try store.operations(orderID: id) : nil)
+    }
+
+    /// One page of orders matching `query`, newest first.
+    public func orders(_ query: OrderListQuery) throws -> ListPage<Order> {
+        try ListPage.read(limit: query.limit, cursor: ListCursor.init(after:)) { limit in
+            var page = query
+            page.limit = limit
+            return try store.orders(page)
+        }
+    }
+
+    /// The order's status changes and operations, oldest first; nil when there is no such order.
+    public func history(orderID: String) throws -> (events: [OrderEvent], operations: [OrderOperation])? {
+        guard try store.order(id: orderID) != nil else { return nil }
+        return try store.history(orderID: orderID)
     }
 
     /// Stores the order (`CREATED`, linked to `link` in the same transaction), then creates
@@ -120,10 +149,6 @@ public struct OrderService {
         return failed
     }
 
-    /// Dintero also calls back for captures, refunds and voids made elsewhere (its back
-    /// office), and for cancelled or failed payments.
-    static let callbackOptions = "report_event=CAPTURE&report_event=REFUND&report_event=VOID&report_error=true"
-
     private func openSession(for order: Order) throws -> Order {
         let id = order.id
         let session: CheckoutSession
@@ -133,8 +158,8 @@ public struct OrderService {
                 amount: order.amount,
                 currency: order.currency,
                 merchantReference: id,
-                returnURL: "\(publicBaseURL)/orders/\(id)/redirect",
-                callbackURL: "\(publicBaseURL)/orders/\(id)/callback?\(Self.callbackOptions)",
+                returnURL: routes.returnURL(orderID: id),
+                callbackURL: routes.callbackURL(orderID: id),
                 expiresAt: expiresAt
             ))
         } catch {
@@ -168,7 +193,7 @@ public struct OrderService {
     }
 
     func verifyTransaction(_ transactionID: String, for order: Order, source: ReturnSource) throws -> ReturnOutcome? {
-        let transaction: DinteroTransaction?
+        let transaction: GatewayTransaction?
         do {
             transaction = try gateway.transaction(id: transactionID)
         } catch {
@@ -187,7 +212,7 @@ public struct OrderService {
             return .unverified(order)
         }
         guard let change = OrderStatusChange(orderID: order.id, transaction: transaction, source: source.rawValue, at: clock.now().epochMilliseconds) else {
-            log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.status)")
+            log.warning("order \(order.id): transaction \(transaction.id) has unknown status \(transaction.reportedStatus)")
             return .unverified(order)
         }
         let result = try transition(change, from: order)
@@ -197,7 +222,7 @@ public struct OrderService {
             return .unverified(current)
         }
         // An operation Dintero accepted (202) completes when its event shows up here.
-        if current.status.isPaid || current.status == .authorizationVoided {
+        if current.status.mayHaveOperations {
             for operation in try store.operations(orderID: order.id) where operation.isOpen
             && transaction.event(reference: operation.id, correlationID: operation.requestID) != nil {
                 try apply(transaction, to: operation, order: current)
@@ -214,7 +239,7 @@ public struct OrderService {
             log.warning("order \(order.id): \(source.rawValue) reported error=\(error.prefix(100)) for an order without a session")
             return .unconfirmed(order)
         }
-        let session: DinteroSession?
+        let session: GatewaySession?
         do {
             session = try gateway.session(id: sessionID)
         } catch {
@@ -246,7 +271,7 @@ public struct OrderService {
     }
 
     /// Why a transaction is not this order's, or nil when it matches.
-    public static func mismatch(_ transaction: DinteroTransaction, _ order: Order) -> String? {
+    public static func mismatch(_ transaction: GatewayTransaction, _ order: Order) -> String? {
         if transaction.merchantReference != order.id {
             return "merchant_reference \(transaction.merchantReference ?? "none") is not the order id"
         }

@@ -22,26 +22,25 @@ public enum OrderStatus: String, Sendable, CaseIterable {
     /// The session passed its `expires_at` without a payment.
     case expired = "EXPIRED"
 
-    /// The order status for a Dintero transaction status; nil for one the service does not know.
-    public init?(transactionStatus: String) {
-        switch transactionStatus.uppercased() {
-        case "ON_HOLD": self = .onHold
-        case "AUTHORIZED": self = .authorized
-        case "PARTIALLY_CAPTURED": self = .partiallyCaptured
-        case "CAPTURED": self = .captured
-        case "PARTIALLY_REFUNDED": self = .partiallyRefunded
-        case "PARTIALLY_CAPTURED_REFUNDED": self = .partiallyCapturedRefunded
-        case "REFUNDED": self = .refunded
-        case "AUTHORIZATION_VOIDED": self = .authorizationVoided
-        case "FAILED": self = .failed
-        case "DECLINED": self = .declined
-        default: return nil
-        }
-    }
+    /// The statuses a provider's payment transaction can have: the order mirrors them once
+    /// it has a verified transaction.
+    public static let transactionStatuses: Set<OrderStatus> = [
+        .onHold, .authorized, .partiallyCaptured, .captured, .partiallyRefunded, .partiallyCapturedRefunded, .refunded,
+        .authorizationVoided, .failed, .declined,
+    ]
 
     /// True when the shopper's payment went through (authorized or further along).
     public var isPaid: Bool {
         [.authorized, .partiallyCaptured, .captured, .partiallyRefunded, .partiallyCapturedRefunded, .refunded].contains(self)
+    }
+
+    /// Whether an order in this status can have capture, refund or void operations, started or
+    /// finished: its payment went through, is under review (a void may be sent) or was
+    /// released. The one answer for every caller: the order's page lists them, and a
+    /// transaction's events complete the open ones (``OrderOperation/check(_:requested:order:open:)``
+    /// decides which may start).
+    public var mayHaveOperations: Bool {
+        isPaid || self == .onHold || self == .authorizationVoided
     }
 
     /// The statuses a verified transaction may move on to from this one. Dintero only moves a
@@ -78,7 +77,7 @@ public enum OrderStatus: String, Sendable, CaseIterable {
         }
         if !hasTransaction {
             // A verified transaction overrides anything that was set without one.
-            return [.pending, .cancelled, .failed, .expired].contains(self) && OrderStatus(transactionStatus: next.rawValue) != nil
+            return [.pending, .cancelled, .failed, .expired].contains(self) && Self.transactionStatuses.contains(next)
         }
         return transactionSuccessors.contains(next)
     }

@@ -63,8 +63,8 @@ public struct OrderStatusChange: Sendable {
     }
 
     /// The change a verified transaction asks for: its status and its captured and refunded totals.
-    public init?(orderID: String, transaction: DinteroTransaction, source: String, at: Int64, operation: OperationUpdate? = nil, detail: String? = nil) {
-        guard let status = OrderStatus(transactionStatus: transaction.status) else { return nil }
+    public init?(orderID: String, transaction: GatewayTransaction, source: String, at: Int64, operation: OperationUpdate? = nil, detail: String? = nil) {
+        guard let status = transaction.status else { return nil }
         self.init(
             orderID: orderID, status: status, transactionID: transaction.id, verified: true, source: source, detail: detail, at: at,
             capturedAmount: transaction.capturedAmount, refundedAmount: transaction.refundedAmount, operation: operation

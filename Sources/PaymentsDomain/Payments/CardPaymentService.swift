@@ -41,6 +41,20 @@ public struct CardPaymentService {
         return payment
     }
 
+    /// The payment with this transaction id.
+    public func payment(transactionID: String) throws -> Payment? {
+        try store.payment(transactionID: transactionID)
+    }
+
+    /// One page of payments matching `query`, latest state change first.
+    public func payments(_ query: PaymentListQuery) throws -> ListPage<Payment> {
+        try ListPage.read(limit: query.limit, cursor: ListCursor.init(after:)) { limit in
+            var page = query
+            page.limit = limit
+            return try store.payments(page)
+        }
+    }
+
     /// Validates the card, claims the payment (`init → card`, exactly one submission wins),
     /// charges it and records `OK` or `ERROR`. The full card exists only in memory here.
     public func submitCard(transactionID: String, number: String?, cvc: String?, expiry: String?) throws -> Submission {
@@ -50,8 +64,7 @@ public struct CardPaymentService {
             return .invalidCard(payment, CardDetails.problems(number: number, cvc: cvc, expiry: expiry, now: clock.now()))
         }
         guard let claimed = try store.transition(
-            transactionID: transactionID, from: .initial, to: .card,
-            changes: PaymentChanges(maskedCard: card.masked), at: clock.now().epochMilliseconds
+            transactionID: transactionID, .claim, changes: PaymentChanges(maskedCard: card.masked), at: clock.now().epochMilliseconds
         ) else {
             return .notAwaitingCard(payment, raced: true)
         }
@@ -75,8 +88,7 @@ public struct CardPaymentService {
     public func cancel(transactionID: String) throws -> Cancellation {
         guard let payment = try store.payment(transactionID: transactionID) else { return .notFound }
         guard payment.state == .initial, let cancelled = try store.transition(
-            transactionID: transactionID, from: .initial, to: .error,
-            changes: PaymentChanges(errorReason: PaymentOutcome.cancelledReason), at: clock.now().epochMilliseconds
+            transactionID: transactionID, .shopperCancel, changes: PaymentChanges(errorReason: PaymentOutcome.cancelledReason), at: clock.now().epochMilliseconds
         ) else {
             return .notAwaitingCard(try store.payment(transactionID: transactionID) ?? payment)
         }
@@ -103,7 +115,7 @@ public struct CardPaymentService {
         var total = 0
         while true {
             let moved = try store.transitionStale(
-                from: .card, to: .error, updatedBefore: (now - grace).epochMilliseconds,
+                .fail, updatedBefore: (now - grace).epochMilliseconds,
                 changes: PaymentChanges(errorReason: "provider outcome unknown: processing was interrupted"),
                 at: now.epochMilliseconds, limit: batch
             )
@@ -131,7 +143,7 @@ public struct CardPaymentService {
         recorded.errorReason = changes.errorReason
         BusinessCounters.add(BusinessMetric.cardPayments, ["outcome": Self.metricName(recorded.outcome)])
         do {
-            _ = try store.transition(transactionID: payment.transactionID, from: .card, to: state, changes: changes, at: clock.now().epochMilliseconds)
+            _ = try store.transition(transactionID: payment.transactionID, state == .ok ? .approve : .fail, changes: changes, at: clock.now().epochMilliseconds)
         } catch {
             // The interrupted-payment sweep moves it to ERROR later.
             log.error("payment \(payment.transactionID): recording \(state.rawValue) failed: \(error)")

@@ -5,16 +5,45 @@ public protocol PaymentStore {
     func insert(_ payment: Payment, linking link: IdempotencyLink?) throws
     /// The payment with this transaction id.
     func payment(transactionID: String) throws -> Payment?
-    /// Moves a payment from `from` to `to` if ``PaymentState/allows(_:)`` permits and it is
-    /// still in `from`; returns the stored payment after the move, or nil when another request
-    /// moved it first (or the move is not allowed). Atomic across processes.
-    func transition(transactionID: String, from: PaymentState, to: PaymentState, changes: PaymentChanges, at: Int64) throws -> Payment?
+    /// Applies `move` if the payment is still in its `from` state (a compare-and-set, atomic
+    /// across processes); returns the stored payment after the move, or nil when another
+    /// request moved it first or there is no such payment.
+    func transition(transactionID: String, _ move: PaymentMove, changes: PaymentChanges, at: Int64) throws -> Payment?
     /// Payments matching the query, latest state change first.
     func payments(_ query: PaymentListQuery) throws -> [Payment]
-    /// Moves up to `limit` payments still in `from` whose latest change is before `cutoff` to
-    /// `to` (which ``PaymentState/allows(_:)`` must permit), recording `changes`, in one
-    /// transaction; returns how many.
-    func transitionStale(from: PaymentState, to: PaymentState, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64, limit: Int) throws -> Int
+    /// Applies `move` to up to `limit` payments still in its `from` state whose latest change is
+    /// before `cutoff`, recording `changes`, in one transaction; returns how many.
+    func transitionStale(_ move: PaymentMove, updatedBefore cutoff: Int64, changes: PaymentChanges, at: Int64, limit: Int) throws -> Int
+}
+
+/// A move from one payment state to another that ``PaymentState/allows(_:)`` permits: a move
+/// the domain forbids cannot be made, so a store only applies moves and its nil means one
+/// thing, another request moved the payment first.
+public struct PaymentMove: Sendable, Equatable {
+    public let from: PaymentState
+    public let to: PaymentState
+
+    /// The move, or nil when the domain forbids it.
+    public init?(from: PaymentState, to: PaymentState) {
+        guard from.allows(to) else { return nil }
+        self.from = from
+        self.to = to
+    }
+
+    /// A card was submitted and claims the payment (exactly one submission wins).
+    public static let claim = PaymentMove(checked: .initial, .card)
+    /// The shopper went back to the shop without paying.
+    public static let shopperCancel = PaymentMove(checked: .initial, .error)
+    /// The provider approved.
+    public static let approve = PaymentMove(checked: .card, .ok)
+    /// The provider declined, could not be reached, or its outcome was lost.
+    public static let fail = PaymentMove(checked: .card, .error)
+
+    private init(checked from: PaymentState, _ to: PaymentState) {
+        precondition(from.allows(to), "\(from) -> \(to) is not a payment transition")
+        self.from = from
+        self.to = to
+    }
 }
 
 /// Fields recorded with a state change.
