@@ -29,15 +29,21 @@ import TestSupport
 
 /// How long the checkpointer waits between rounds.
 @Suite struct CheckpointerPauseTests {
+    /// The shape of the schedule, not its tuning: quiet rounds wait the interval; a WAL that
+    /// filled past the restart point brings the next round forward, the sooner the fuller it
+    /// was, but never into a busy loop; a round that met a busy lock tries again soon.
     @Test func aWALThatFilledPastTheLimitBringsTheNextRoundForward() {
-        let interval = 0.2
-        #expect(Checkpointer.pause(after: .idle, walFrames: 0, restartFrames: 1_000, interval: interval) == interval)
-        #expect(Checkpointer.pause(after: .copied, walFrames: 900, restartFrames: 1_000, interval: interval) == interval)
-        // Restarted at twice the limit: next round in half the interval.
-        #expect(Checkpointer.pause(after: .restarted, walFrames: 2_000, restartFrames: 1_000, interval: interval) == 0.1)
-        #expect(Checkpointer.pause(after: .restarted, walFrames: 1_000, restartFrames: 1_000, interval: interval) == interval)
-        // Never a busy loop.
-        #expect(Checkpointer.pause(after: .restarted, walFrames: 1_000_000, restartFrames: 1_000, interval: interval) == 0.01)
-        #expect(Checkpointer.pause(after: .busy, walFrames: 5_000, restartFrames: 1_000, interval: interval) == 0.02)
+        let interval = 0.2, limit = 1_000
+        #expect(Checkpointer.pause(after: .idle, walFrames: 0, restartFrames: limit, interval: interval) == interval)
+        #expect(Checkpointer.pause(after: .copied, walFrames: limit - 100, restartFrames: limit, interval: interval) == interval)
+        #expect(Checkpointer.pause(after: .restarted, walFrames: limit, restartFrames: limit, interval: interval) == interval)
+        let restarted = stride(from: limit, through: limit * 1_000, by: limit).map {
+            Checkpointer.pause(after: .restarted, walFrames: $0, restartFrames: limit, interval: interval)
+        }
+        #expect(restarted[1] < interval, "a WAL twice the limit: sooner")
+        #expect(zip(restarted, restarted.dropFirst()).allSatisfy { $0 >= $1 }, "fuller: never later")
+        #expect(restarted.allSatisfy { $0 > 0 }, "never a busy loop")
+        let busy = Checkpointer.pause(after: .busy, walFrames: 5 * limit, restartFrames: limit, interval: interval)
+        #expect(busy > 0 && busy < interval)
     }
 }
