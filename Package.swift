@@ -73,7 +73,7 @@ let package = Package(
         // Composition root: configuration, supervisor and worker modes, sweepers.
         .target(name: "PaymentsApp", dependencies: [
             "PaymentsAPI", "Dintero", "CardProvider", "PaymentsSQL", "PaymentsSQLite", "PaymentsPostgres", "FastCGI", "HTTPKit",
-            "HTTPClient", "ProcessSupervision", "ServiceSupport", "SQLite", "Postgres", "PaymentsDomain",
+            "HTTPClient", "ProcessSupervision", "ServiceSupport", "SQL", "SQLite", "PaymentsDomain",
         ]),
 
         // Starts nginx, workers and sandbox on loopback (make run, integration tests).
@@ -83,7 +83,7 @@ let package = Package(
         // jemalloc replaces glibc's malloc in the worker (README "Dependencies" says why).
         .executableTarget(
             name: "PaymentsWorker",
-            dependencies: ["PaymentsApp", "FastCGI", "ProcessSupervision", "ServiceSupport"],
+            dependencies: ["PaymentsApp", "FastCGI", "ProcessSupervision"],
             linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))] + exportsURLSessionFix
         ),
         .executableTarget(
@@ -104,8 +104,8 @@ let package = Package(
         // Test doubles shared by the test targets; never linked into a product. Each source target
         // has its test target of the same name + Tests; IntegrationTests drives the real stack.
         .target(name: "TestSupport", dependencies: [
-            "PaymentsApp", "PaymentsAPI", "PaymentsDomain", "PaymentsSQL", "PaymentsSQLite", "Dintero", "HTTPKit", "HTTPClient",
-            "ServiceSupport", "SQL", "SQLite", "LocalStack", "Postgres", "PaymentsPostgres",
+            "PaymentsApp", "PaymentsDomain", "PaymentsSQL", "PaymentsSQLite", "Dintero", "HTTPKit", "HTTPClient",
+            "ServiceSupport", "SQL", "SQLite", "Postgres",
         ], path: "Tests/TestSupport"),
 
         .testTarget(name: "SQLTests", dependencies: ["SQL"]),
@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "PaymentsAPITests", dependencies: ["Dintero", "HTTPKit", "PaymentsAPI", "PaymentsApp", "PaymentsDomain", "PaymentsSQL", "PaymentsSQLite", "SQL", "SQLite", "ServiceSupport", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "PaymentsAppTests", dependencies: ["HTTPKit", "PaymentsApp", "PaymentsPostgres", "Postgres", "SQLite", "ServiceSupport", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "LocalStack", "HTTPKit", "HTTPClient", "ServiceSupport", "SQL", "SQLite", "Postgres", "PaymentsDomain", "Dintero", "TestSupport",
+            "LocalStack", "HTTPKit", "ServiceSupport", "SQL", "SQLite", "Postgres", "PaymentsDomain", "Dintero", "TestSupport",
         ], linkerSettings: exportsURLSessionFix),
     ],
     swiftLanguageModes: [.v6]

@@ -192,28 +192,15 @@ enum OrderSQL {
 
     /// The columns an order is read from, selected in this order and read by position
     /// (measured: hashing the names was a sixth of decoding a 20-row order list).
-    private enum Column: Int, CaseIterable {
+    private enum Column: Int {
         case seq, id, createdAt, updatedAt, amount, currency, receipt, status, sessionID, sessionURL, transactionID, capturedAmount, refundedAmount, expiresAt
-
-        var name: String {
-            switch self {
-            case .seq: "seq"
-            case .id: "id"
-            case .createdAt: "created_at"
-            case .updatedAt: "updated_at"
-            case .amount: "amount"
-            case .currency: "currency"
-            case .receipt: "receipt"
-            case .status: "status"
-            case .sessionID: "session_id"
-            case .sessionURL: "session_url"
-            case .transactionID: "transaction_id"
-            case .capturedAmount: "captured_amount"
-            case .refundedAmount: "refunded_amount"
-            case .expiresAt: "expires_at"
-            }
-        }
     }
+
+    /// The columns' names, in ``Column`` order.
+    private static let names = [
+        "seq", "id", "created_at", "updated_at", "amount", "currency", "receipt", "status", "session_id", "session_url",
+        "transaction_id", "captured_amount", "refunded_amount", "expires_at",
+    ]
 
     /// The order's columns, `seq` being the dialect's insertion order.
     static func columns(_ dialect: SQLDialect) -> SQLQuery {
@@ -223,7 +210,7 @@ enum OrderSQL {
     private static let sqliteColumns = columnList(.sqlite), postgresColumns = columnList(.postgres)
 
     private static func columnList(_ dialect: SQLDialect) -> SQLQuery {
-        SQLQuery(stringLiteral: Column.allCases.map { $0 == .seq ? "\(dialect.orderSequence) AS seq" : $0.name }.joined(separator: ", "))
+        SQLQuery(stringLiteral: (["\(dialect.orderSequence) AS seq"] + names.dropFirst()).joined(separator: ", "))
     }
 
     static let openStates = SQLQuery.literals(OrderOperation.State.open.map(\.rawValue))
