@@ -105,6 +105,7 @@ extension IntegrationSuite {
             // The reason itself is in the message (make run prints it), not only in the log file.
             #expect(message.contains("PAY_PATH must contain {TXID}"))
             let logPath = try #require(message.components(separatedBy: "see ").last?.components(separatedBy: ":\n").first)
+            defer { try? FileManager.default.removeItem(atPath: (logPath as NSString).deletingLastPathComponent) }
             let log = try String(contentsOfFile: logPath, encoding: .utf8)
             #expect(log.contains("PAY_PATH must contain {TXID}"))
         }
@@ -127,7 +128,7 @@ extension IntegrationSuite {
         @Test func noCVCOrCardNumberInTheDatabaseOrLogs() throws {
             // Leaving withStack stops every process: logs are flushed and the WAL checkpointed.
             let cvc = "8675", cards = ["4242424242424242", "4000000000000002", "378282246310005"]
-            let stack = try StackHarness.withStack { stack, shop in
+            let stack = try StackHarness.withStack(keepingFiles: true) { stack, shop in
                 _ = try shop.createOrder()  // the Dintero token call uses the client secret
                 for card in cards {
                     let payment = try createPayment(shop)
@@ -140,6 +141,7 @@ extension IntegrationSuite {
             }
 
             let run = URL(fileURLWithPath: stack.configuration.runDirectory)
+            defer { try? FileManager.default.removeItem(at: run) }
             let files = (FileManager.default.enumerator(at: run, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? [])
                 .filter { $0.pathExtension == "log" || $0.lastPathComponent.hasPrefix("orders.sqlite") }
             var contents = try files.map { ($0.lastPathComponent, try [UInt8](Data(contentsOf: $0))) }

@@ -16,18 +16,33 @@ enum StackHarness {
     }
 
     /// Runs `body` against a freshly started stack and stops every process of it afterwards,
-    /// whether `body` returns or throws.
+    /// whether `body` returns or throws. The stack's directory (logs, socket, SQLite file) is
+    /// removed when `body` returns and kept, its path printed, when it throws, or always with
+    /// `KEEP_TEST_STACKS=1`: thousands of runs must not fill /tmp. A test that reads the files
+    /// after the stack stopped passes `keepingFiles` and removes them itself.
     static func withStack<T>(
         workers: Int = 2,
         threads: Int = 16,
         hosts: Int = 1,
         workerEnvironment: [String: String] = [:],
         sandboxEnvironment: [String: String] = [:],
+        keepingFiles: Bool = false,
         _ body: (LocalStack, Shop) throws -> T
     ) throws -> T {
         let stack = try start(workers: workers, threads: threads, hosts: hosts, workerEnvironment: workerEnvironment, sandboxEnvironment: sandboxEnvironment)
-        defer { stack.stop() }
-        return try body(stack, Shop(stack: stack))
+        let result: T
+        do {
+            result = try body(stack, Shop(stack: stack))
+        } catch {
+            stack.stop()
+            print("stack kept for inspection: \(stack.configuration.runDirectory)")
+            throw error
+        }
+        stack.stop()
+        if !keepingFiles && ProcessInfo.processInfo.environment["KEEP_TEST_STACKS"] != "1" {
+            try? FileManager.default.removeItem(atPath: stack.configuration.runDirectory)
+        }
+        return result
     }
 
     static func start(
@@ -60,7 +75,7 @@ enum StackHarness {
         do {
             try stack.start()
         } catch {
-            stack.stop()  // whatever did start is stopped by its pid
+            stack.stop()  // whatever did start is stopped by its pid; the error names its log
             throw error
         }
         return stack
