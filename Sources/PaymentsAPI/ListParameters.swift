@@ -100,15 +100,3 @@ enum ListParameters {
     }
 }
 
-/// The fields both list queries share, so one parser reads them.
-protocol PagedListQuery {
-    var minAmount: Int64? { get set }
-    var maxAmount: Int64? { get set }
-    var minDate: Int64? { get set }
-    var maxDate: Int64? { get set }
-    var limit: Int { get set }
-    var after: ListCursor? { get set }
-}
-
-extension OrderListQuery: PagedListQuery {}
-extension PaymentListQuery: PagedListQuery {}

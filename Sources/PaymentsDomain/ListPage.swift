@@ -5,11 +5,27 @@ public struct ListPage<Item: Sendable>: Sendable {
     /// After the last item, when more follow.
     public var next: ListCursor?
 
-    /// A page of at most `limit` items read by `fetch`, which is asked for one more: that
-    /// one only tells whether a next page exists.
-    static func read(limit: Int, cursor: (Item) -> ListCursor, _ fetch: (Int) throws -> [Item]) throws -> ListPage {
-        let items = try fetch(limit + 1)
-        let shown = Array(items.prefix(limit))
-        return ListPage(items: shown, next: items.count > limit ? shown.last.map(cursor) : nil)
+    /// The page `query` asks for, read by `fetch`, which is asked for one item more: that one
+    /// only tells whether a next page exists.
+    static func read<Query: PagedListQuery>(_ query: Query, cursor: (Item) -> ListCursor, _ fetch: (Query) throws -> [Item]) throws -> ListPage {
+        var oneMore = query
+        oneMore.limit += 1
+        let items = try fetch(oneMore)
+        let shown = Array(items.prefix(query.limit))
+        return ListPage(items: shown, next: items.count > query.limit ? shown.last.map(cursor) : nil)
     }
 }
+
+/// The fields both list queries share: the range filters and the page (its size, and the
+/// cursor it continues after).
+public protocol PagedListQuery {
+    var minAmount: Int64? { get set }
+    var maxAmount: Int64? { get set }
+    var minDate: Int64? { get set }
+    var maxDate: Int64? { get set }
+    var limit: Int { get set }
+    var after: ListCursor? { get set }
+}
+
+extension OrderListQuery: PagedListQuery {}
+extension PaymentListQuery: PagedListQuery {}

@@ -225,12 +225,10 @@ enum OrderSQL {
 
     static func order(_ row: SQLRow) throws -> Order {
         func get<T: SQLColumnValue>(_ column: Column) throws -> T { try row.get(at: column.rawValue) }
-        let status: String = try get(.status)
-        guard let decoded = OrderStatus(rawValue: status) else { throw StoredDataError.unknownValue(column: "orders.status", value: status) }
         return Order(
             id: try get(.id), sequence: try get(.seq), createdAt: try get(.createdAt), updatedAt: try get(.updatedAt),
             amount: try get(.amount), currency: try get(.currency), receipt: try get(.receipt),
-            status: decoded, sessionID: try get(.sessionID), sessionURL: try get(.sessionURL),
+            status: try OrderStatus(stored: try get(.status), column: "orders.status"), sessionID: try get(.sessionID), sessionURL: try get(.sessionURL),
             transactionID: try get(.transactionID), capturedAmount: try get(.capturedAmount),
             refundedAmount: try get(.refundedAmount), expiresAt: try get(.expiresAt)
         )

@@ -107,11 +107,9 @@ enum PaymentSQL {
 
     static func payment(_ row: SQLRow) throws -> Payment {
         func get<T: SQLColumnValue>(_ column: Column) throws -> T { try row.get(at: column.rawValue) }
-        let state: String = try get(.state)
-        guard let decoded = PaymentState(rawValue: state) else { throw StoredDataError.unknownValue(column: "payments.state", value: state) }
         return Payment(
             sequence: try get(.seq), transactionID: try get(.transactionID), reference: try get(.reference),
-            amount: try get(.amount), returnURL: try get(.returnURL), state: decoded,
+            amount: try get(.amount), returnURL: try get(.returnURL), state: try PaymentState(stored: try get(.state), column: "payments.state"),
             paymentID: try get(.paymentID), maskedCard: try get(.maskedCard), errorReason: try get(.errorReason),
             createdAt: try get(.createdAt), updatedAt: try get(.updatedAt)
         )

@@ -1,19 +1,23 @@
 import SQL
 
+extension RawRepresentable where RawValue == String {
+    /// The value `column` holds as one of the domain's enumerations; a value no case has
+    /// throws (a stored status this build does not know is an inconsistency, never a default).
+    init(stored raw: String, column: String) throws {
+        guard let value = Self(rawValue: raw) else { throw StoredDataError.unknownValue(column: column, value: raw) }
+        self = value
+    }
+}
+
 extension SQLRow {
-    /// The column read as one of the domain's enumerations; a value no case has throws
-    /// (a stored status this build does not know is an inconsistency, never a default).
+    /// The named column read as one of the domain's enumerations (``init(stored:column:)``).
     func get<T: RawRepresentable>(_ name: String, as type: T.Type = T.self) throws -> T where T.RawValue == String {
-        let raw: String = try get(name)
-        guard let value = T(rawValue: raw) else { throw StoredDataError.unknownValue(column: name, value: raw) }
-        return value
+        try T(stored: try get(name), column: name)
     }
 
     /// As ``get(_:as:)``, for a nullable column.
     func get<T: RawRepresentable>(_ name: String, as type: T?.Type = T?.self) throws -> T? where T.RawValue == String {
-        guard let raw: String = try get(name) else { return nil }
-        guard let value = T(rawValue: raw) else { throw StoredDataError.unknownValue(column: name, value: raw) }
-        return value
+        try (try get(name) as String?).map { try T(stored: $0, column: name) }
     }
 }
 

@@ -97,11 +97,7 @@ public struct OrderService {
 
     /// One page of orders matching `query`, newest first.
     public func orders(_ query: OrderListQuery) throws -> ListPage<Order> {
-        try ListPage.read(limit: query.limit, cursor: ListCursor.init(after:)) { limit in
-            var page = query
-            page.limit = limit
-            return try store.orders(page)
-        }
+        try ListPage.read(query, cursor: ListCursor.init(after:), store.orders)
     }
 
     /// The order's status changes and operations, oldest first; nil when there is no such order.

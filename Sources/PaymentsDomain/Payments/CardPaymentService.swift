@@ -48,11 +48,7 @@ public struct CardPaymentService {
 
     /// One page of payments matching `query`, latest state change first.
     public func payments(_ query: PaymentListQuery) throws -> ListPage<Payment> {
-        try ListPage.read(limit: query.limit, cursor: ListCursor.init(after:)) { limit in
-            var page = query
-            page.limit = limit
-            return try store.payments(page)
-        }
+        try ListPage.read(query, cursor: ListCursor.init(after:), store.payments)
     }
 
     /// Validates the card, claims the payment (`init → card`, exactly one submission wins),
