@@ -6,7 +6,7 @@ import PackageDescription
 //   -> adapters (Dintero, CardProvider, PaymentsSQL + PaymentsSQLite/PaymentsPostgres) -> PaymentsAPI -> PaymentsApp -> executables.
 // Executables that make outbound calls export the URLSession fix's libcurl entry points, so
 // FoundationNetworking's calls reach the fix before libcurl (Sources/CURLSessionFix says why).
-let exportsURLSessionFix: [LinkerSetting] = ["curl_multi_setopt", "curl_multi_socket_action", "curl_multi_cleanup"]
+let exportsURLSessionFix: [LinkerSetting] = ["curl_multi_setopt", "curl_multi_socket_action", "curl_multi_cleanup", "curl_multi_add_handle"]
     .map { .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=\($0)"]) }
 
 let package = Package(
@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "HTTPKit", dependencies: ["ServiceSupport"]),
         // The outbound HTTP client: URLSession behind HTTPKit's transport protocol, with the
         // fix below. Linked by the executables' composition roots, never by controllers.
-        .target(name: "HTTPClient", dependencies: ["HTTPKit", "CURLSessionFix"]),
+        .target(name: "HTTPClient", dependencies: ["HTTPKit", "CURLSessionFix", "ServiceSupport"]),
         // Stops FoundationNetworking's busy wait on new connections (CURLSessionFix.c says how).
         // Imported only by HTTPClient's URLSessionTransport.
         .target(name: "CURLSessionFix"),
@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport"]),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPKit"], linkerSettings: exportsURLSessionFix),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "HTTPKit"]),
         .testTarget(name: "ProcessSupervisionTests", dependencies: ["FastCGI", "ProcessSupervision", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "DinteroTests", dependencies: ["Dintero", "HTTPKit", "PaymentsDomain", "ServiceSupport", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "PaymentsDomainTests", dependencies: ["Dintero", "PaymentsAPI", "PaymentsDomain", "PaymentsSQL", "SQLite", "ServiceSupport", "TestSupport"], linkerSettings: exportsURLSessionFix),

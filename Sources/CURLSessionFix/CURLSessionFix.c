@@ -16,7 +16,16 @@
 // the wrapper first reports the socket removed, which makes FoundationNetworking cancel both
 // sources, and then reports what libcurl wants now, which makes it create only those (it
 // already handles a remove followed by a register on one socket). That costs one source
-// re-creation per new connection. Everything else passes through unchanged, and
+// re-creation per new connection. Everything else passes through unchanged.
+//
+// Second, memory: FoundationNetworking leaves libcurl's per-transfer buffers at their defaults,
+// a 16 KiB receive buffer and a 64 KiB upload buffer (7.88), held for the whole transfer. A
+// worker with a thousand creates waiting on Dintero held ~75 KB of them per create, half its
+// heap, for request and answer documents of a few hundred bytes to a few KB. So before a
+// transfer starts (curl_multi_add_handle, also interposed), its easy handle gets a 4 KiB
+// receive buffer (libcurl reads a longer answer in several reads) and the smallest upload
+// buffer libcurl allows, 16 KiB.
+//
 // URLSESSION_SOCKET_FIX=0 passes all through. It also interposes curl_multi_socket_action, only
 // to count events (tests and `make bench` read the counts). No HTTP is done here: URLSession
 // still makes every call.
@@ -39,6 +48,8 @@ typedef long long curl_off_t;
 enum { CURLM_OK = 0, CURLM_OUT_OF_MEMORY = 3, CURLM_INTERNAL_ERROR = 4 };
 enum { OPTION_OBJECTPOINT = 10000, OPTION_FUNCTIONPOINT = 20000, OPTION_OFF_T = 30000 };
 enum { CURLMOPT_SOCKETFUNCTION = OPTION_FUNCTIONPOINT + 1, CURLMOPT_SOCKETDATA = OPTION_OBJECTPOINT + 2 };
+enum { CURLOPT_BUFFERSIZE = 98, CURLOPT_UPLOAD_BUFFERSIZE = 280 };
+enum { TRANSFER_RECEIVE_BUFFER = 4096, TRANSFER_UPLOAD_BUFFER = 16384 };
 enum { CURL_POLL_NONE = 0, CURL_POLL_IN = 1, CURL_POLL_OUT = 2, CURL_POLL_INOUT = 3, CURL_POLL_REMOVE = 4 };
 
 typedef int (*socket_callback)(CURL *easy, curl_socket_t socket, int what, void *userp, void *socketp);
@@ -46,6 +57,8 @@ typedef CURLMcode (*setopt_function)(CURLM *multi, int option, ...);
 typedef CURLMcode (*assign_function)(CURLM *multi, curl_socket_t socket, void *socketp);
 typedef CURLMcode (*action_function)(CURLM *multi, curl_socket_t socket, int events, int *running);
 typedef CURLMcode (*cleanup_function)(CURLM *multi);
+typedef CURLMcode (*add_function)(CURLM *multi, CURL *easy);
+typedef int (*easy_setopt_function)(CURL *easy, int option, ...);
 
 /// What the application set on one multi handle; libcurl gets the wrapper and this context.
 struct multi_context {
@@ -68,12 +81,15 @@ static atomic_uint actions_on[WATCHED_SOCKETS];
 static atomic_int active;
 static atomic_ullong dropped;
 static atomic_ullong actions;
+static atomic_ullong tuned;
 
 static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static setopt_function real_setopt;
 static assign_function real_assign;
 static action_function real_action;
 static cleanup_function real_cleanup;
+static add_function real_add;
+static easy_setopt_function real_easy_setopt;
 static int enabled;
 
 static void setup(void) {
@@ -81,6 +97,8 @@ static void setup(void) {
     real_assign = (assign_function)dlsym(RTLD_NEXT, "curl_multi_assign");
     real_action = (action_function)dlsym(RTLD_NEXT, "curl_multi_socket_action");
     real_cleanup = (cleanup_function)dlsym(RTLD_NEXT, "curl_multi_cleanup");
+    real_add = (add_function)dlsym(RTLD_NEXT, "curl_multi_add_handle");
+    real_easy_setopt = (easy_setopt_function)dlsym(RTLD_NEXT, "curl_easy_setopt");
     const char *setting = getenv("URLSESSION_SOCKET_FIX");
     enabled = !(setting && (strcmp(setting, "0") == 0 || strcmp(setting, "off") == 0));
 }
@@ -176,6 +194,17 @@ CURLMcode curl_multi_cleanup(CURLM *multi) {
     return result;
 }
 
+CURLMcode curl_multi_add_handle(CURLM *multi, CURL *easy) {
+    pthread_once(&setup_once, setup);
+    if (!real_add) return CURLM_INTERNAL_ERROR;
+    if (enabled && real_easy_setopt
+        && real_easy_setopt(easy, CURLOPT_BUFFERSIZE, (long)TRANSFER_RECEIVE_BUFFER) == 0
+        && real_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_UPLOAD_BUFFER) == 0) {
+        atomic_fetch_add_explicit(&tuned, 1, memory_order_relaxed);
+    }
+    return real_add(multi, easy);
+}
+
 int curl_session_fix_active(void) { return atomic_load(&active); }
 
 int curl_session_fix_enabled(void) {
@@ -186,6 +215,8 @@ int curl_session_fix_enabled(void) {
 unsigned long long curl_session_fix_write_watches_dropped(void) { return atomic_load(&dropped); }
 
 unsigned long long curl_session_fix_socket_actions(void) { return atomic_load(&actions); }
+
+unsigned long long curl_session_fix_transfers_with_small_buffers(void) { return atomic_load(&tuned); }
 
 unsigned curl_session_fix_socket_actions_on(int socket) {
     return socket >= 0 && socket < WATCHED_SOCKETS ? atomic_load(&actions_on[socket]) : 0;

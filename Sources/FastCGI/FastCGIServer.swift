@@ -15,10 +15,11 @@ import Glibc
 /// database connection never cross threads). ``shutdown()`` lets in-flight requests finish and
 /// wakes every thread blocked in `accept`.
 ///
-/// A responder that answers ``HTTPResponse/later(_:)`` parks the request: the accept thread
-/// hands its `FCGX_Request` to the reply, takes a fresh one and goes back to accepting, and the
-/// reply (from any thread) writes the answer and finishes the request there. libfcgi keeps all
-/// of a request's state in its `FCGX_Request`, so finishing it on another thread is safe.
+/// libfcgi reads each request; then the thread takes the request's connection and lets go of
+/// libfcgi's per-request buffers at once, and the answer is framed by ``FastCGIReply``. So a
+/// responder that answers ``HTTPResponse/later(_:)`` parks the request for the price of its
+/// connection: the accept thread goes straight back to accepting, and the reply (from any
+/// thread) writes the answer and closes the connection there.
 public final class FastCGIServer: Sendable {
     /// Server settings.
     public struct Configuration: Sendable {
@@ -156,7 +157,7 @@ public final class FastCGIServer: Sendable {
             FastCGILog.error("accept thread \(index) could not start: \(error)")
             return
         }
-        guard var request = makeRequest(index) else { return }
+        guard let request = makeRequest(index) else { return }
         defer { request.deallocate() }
         // One read buffer per thread, reused for every request.
         let chunk = UnsafeMutableBufferPointer<CChar>.allocate(capacity: 16 * 1024)
@@ -176,19 +177,29 @@ public final class FastCGIServer: Sendable {
             accepted.add(1, ordering: .relaxed)
             defer { busy.subtract(1, ordering: .relaxed) }
             let incoming = read(request, into: chunk)
+            let reply = release(request)
             RequestContext.with(id: incoming.requestID) {
                 let response = responder.respond(to: incoming)
-                if let start = response.deferred, let next = makeRequest(index) {
-                    let parkedRequest = ParkedRequest(request, incoming: incoming, started: started, server: self)
+                if let start = response.deferred {
+                    let parkedRequest = ParkedRequest(reply, incoming: incoming, started: started, server: self)
                     parked.add(1, ordering: .sequentiallyConsistent)
-                    request = next
                     start { parkedRequest.finish($0) }
                 } else {
-                    complete(request, incoming: incoming, response: response.deferred == nil ? response : Self.cannotPark, started: started)
+                    complete(reply, incoming: incoming, response: response, started: started)
                 }
             }
         }
         FCGX_Free(request, 0)
+    }
+
+    /// Takes a read request's connection and frees libfcgi's buffers and parameters now, so
+    /// that the next `FCGX_Accept_r` on this `FCGX_Request` accepts a new connection instead of
+    /// finishing this one.
+    private func release(_ request: UnsafeMutablePointer<FCGX_Request>) -> FastCGIReply {
+        let reply = FastCGIReply(socket: request.pointee.ipcFd, requestID: UInt16(truncatingIfNeeded: request.pointee.requestId))
+        request.pointee.ipcFd = -1
+        FCGX_Free(request, 0)
+        return reply
     }
 
     /// A new request for an accept loop, or nil (logged) when libfcgi cannot set one up.
@@ -202,21 +213,11 @@ public final class FastCGIServer: Sendable {
         return request
     }
 
-    /// The answer when a request cannot be parked (no memory for another `FCGX_Request`).
-    private static let cannotPark = HTTPResponse(
-        status: .serviceUnavailable, headers: [("Content-Type", "text/plain"), ("Retry-After", "1")], body: Array("busy; retry shortly\n".utf8)
-    )
-
     /// Writes `response`, ends the request, and reports it to the observer and access log.
-    fileprivate func complete(_ request: UnsafeMutablePointer<FCGX_Request>, incoming: HTTPRequest, response: HTTPResponse, started: UInt64) {
+    fileprivate func complete(_ reply: FastCGIReply, incoming: HTTPRequest, response: HTTPResponse, started: UInt64) {
         var response = response
         if let id = incoming.requestID { response.headers.append("X-Request-Id", id) }
-        write(response, to: request)
-        // The request was read to its end, so nothing more can arrive: close at once
-        // instead of libfcgi's shutdown-and-wait for nginx to close first (a poll and
-        // a thread wake-up per request, ~12 % of the worker's CPU under GET load).
-        FCGX_Detach(request)
-        FCGX_Finish_r(request)
+        reply.send(Self.cgiResponse(response))
         let nanoseconds = DispatchTime.now().uptimeNanoseconds - started
         configuration.observer?(CompletedRequest(
             method: incoming.method, route: response.route, status: response.status.code, seconds: Double(nanoseconds) / 1e9
@@ -252,31 +253,28 @@ public final class FastCGIServer: Sendable {
         return HTTPRequest(environment: request.pointee.envp, body: body, bodyExceedsLimit: exceeded)
     }
 
-    private func write(_ response: HTTPResponse, to request: UnsafeMutablePointer<FCGX_Request>) {
-        // The head straight into bytes; a header with CR or LF in it is dropped, never sent.
+    /// The response as CGI output: `Status`, the headers, `Content-Length`, a blank line and the
+    /// body. A header with CR or LF in it is dropped, never sent.
+    private static func cgiResponse(_ response: HTTPResponse) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256 + response.body.count)
         bytes.append(contentsOf: "Status: ".utf8)
         bytes.append(contentsOf: String(response.status.code).utf8)
         bytes.append(UInt8(ascii: " "))
         bytes.append(contentsOf: response.status.reasonPhrase.utf8)
-        bytes.append(contentsOf: Self.lineEnd)
-        for header in response.headers where !Self.breaksLine(header.name) && !Self.breaksLine(header.value) {
+        bytes.append(contentsOf: lineEnd)
+        for header in response.headers where !breaksLine(header.name) && !breaksLine(header.value) {
             bytes.append(contentsOf: header.name.utf8)
-            bytes.append(contentsOf: Self.separator)
+            bytes.append(contentsOf: separator)
             bytes.append(contentsOf: header.value.utf8)
-            bytes.append(contentsOf: Self.lineEnd)
+            bytes.append(contentsOf: lineEnd)
         }
         bytes.append(contentsOf: "Content-Length: ".utf8)
         bytes.append(contentsOf: String(response.contentLength ?? response.body.count).utf8)
-        bytes.append(contentsOf: Self.lineEnd)
-        bytes.append(contentsOf: Self.lineEnd)
+        bytes.append(contentsOf: lineEnd)
+        bytes.append(contentsOf: lineEnd)
         bytes.append(contentsOf: response.body)
-        bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                _ = FCGX_PutStr($0, Int32(buffer.count), request.pointee.out)
-            }
-        }
+        return bytes
     }
 
     private static let lineEnd: [UInt8] = [13, 10]
@@ -298,18 +296,18 @@ public enum FastCGIError: Error, CustomStringConvertible {
     }
 }
 
-/// A request whose answer comes later from another thread: it owns its `FCGX_Request` until
-/// ``finish(_:)`` has written the answer and ended it.
-private final class ParkedRequest: @unchecked Sendable {
-    // Only `finish` touches the request, once (the flag makes a second reply a no-op).
-    private let request: UnsafeMutablePointer<FCGX_Request>
+/// A request whose answer comes later from another thread: its connection waits in the
+/// ``FastCGIReply`` until ``finish(_:)`` has written the answer.
+private final class ParkedRequest: Sendable {
+    private let reply: FastCGIReply
     private let incoming: HTTPRequest
     private let started: UInt64
     private let server: FastCGIServer
+    // A second reply is a no-op.
     private let answered = Atomic<Bool>(false)
 
-    init(_ request: UnsafeMutablePointer<FCGX_Request>, incoming: HTTPRequest, started: UInt64, server: FastCGIServer) {
-        self.request = request
+    init(_ reply: FastCGIReply, incoming: HTTPRequest, started: UInt64, server: FastCGIServer) {
+        self.reply = reply
         self.incoming = incoming
         self.started = started
         self.server = server
@@ -318,9 +316,8 @@ private final class ParkedRequest: @unchecked Sendable {
     func finish(_ response: HTTPResponse) {
         guard !answered.exchange(true, ordering: .acquiringAndReleasing) else { return }
         RequestContext.with(id: incoming.requestID) {
-            server.complete(request, incoming: incoming, response: response, started: started)
+            server.complete(reply, incoming: incoming, response: response, started: started)
         }
-        request.deallocate()
         server.parked.subtract(1, ordering: .sequentiallyConsistent)
     }
 }

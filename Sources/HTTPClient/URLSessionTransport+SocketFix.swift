@@ -17,6 +17,9 @@ extension URLSessionTransport {
         /// Socket events handed to libcurl (one per readiness event a dispatch source reported).
         public static var socketActions: UInt64 { UInt64(curl_session_fix_socket_actions()) }
 
+        /// Transfers libcurl started with the fix's smaller receive and upload buffers.
+        public static var transfersWithSmallBuffers: UInt64 { UInt64(curl_session_fix_transfers_with_small_buffers()) }
+
         /// Socket events handed to libcurl for one socket number since the process started.
         public static func socketActions(onDescriptor descriptor: Int32) -> UInt64 {
             UInt64(curl_session_fix_socket_actions_on(descriptor))

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPKit
+import ServiceSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -52,6 +53,9 @@ public final class URLSessionTransport: HTTPTransport {
             outcome.withLock { $0 = result }
             done.signal()
         }
+        // The wait is long and shallow: the stack the request's earlier work touched is not
+        // needed while it lasts.
+        ThreadStack.releaseUnusedPages()
         // URLSession's timeout is per idle interval; this bounds the whole call as well. The
         // request is not cancelled: cancelling `data(for:)` while its answer arrives can
         // deadlock FoundationNetworking; its own timeout ends it.

@@ -11,6 +11,23 @@ enum Jemalloc {
     private static let mallctl: Mallctl? = dlsym(nil, "mallctl")  // nil: RTLD_DEFAULT
         .map { unsafeBitCast($0, to: Mallctl.self) }
 
+    /// How long freed pages stay with the process before going back to the kernel: 250 ms
+    /// instead of jemalloc's 10 s, and straight back (`MADV_DONTNEED`) instead of through the
+    /// lazy `MADV_FREE` stage, whose pages count as the process's until the kernel needs them.
+    /// With a thousand creates in flight, requests' buffers come and go at hundreds of MB a
+    /// second; measured there: 164 → 127 MiB for two workers, and no CPU cost measurable under
+    /// `wrk -c32` creates. A `MALLOC_CONF` in the environment wins (this leaves it alone).
+    static func returnFreedPagesSooner() {
+        guard let mallctl, ProcessInfo.processInfo.environment["MALLOC_CONF"] == nil else { return }
+        // `arenas.*` for arenas made later, `arena.4096.*` (MALLCTL_ARENAS_ALL) for the ones in use.
+        for (setting, milliseconds) in [("dirty_decay_ms", 250), ("muzzy_decay_ms", 0)] {
+            for scope in ["arenas", "arena.4096"] {
+                var value = milliseconds
+                _ = withUnsafeMutablePointer(to: &value) { mallctl("\(scope).\(setting)", nil, nil, $0, MemoryLayout<Int>.size) }
+            }
+        }
+    }
+
     /// Turns off jemalloc's per-thread cache for the calling thread. A thread that waits most
     /// of its life (on Dintero) gains nothing from one, and hundreds of such caches cost about
     /// 400 KiB each (measured: a worker with ~800 parked requests 443 → 128 MB PSS).

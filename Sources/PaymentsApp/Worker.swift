@@ -15,6 +15,7 @@ enum Worker {
             throw ConfigurationError("fd 0 is not a listening socket; start with --socket PATH (supervisor mode) or under spawn-fcgi\n\(WorkerOptions.usage)")
         }
         ServerProcess.keepLargeBuffersOnTheHeap()
+        Jemalloc.returnFreedPagesSooner()
         applyScheduling(options: options, log: log)
         if !options.isChild {
             // Run alone (spawn-fcgi, multiwatch): migrations are race-free across processes.
@@ -56,6 +57,16 @@ enum Worker {
         let storePool = StorePool(size: configuration.outboundDatabaseConnections) {
             try configuration.storage.openStores(checkpointsElsewhere: options.isChild, walPauseBytes: configuration.walPauseBytes)
         }
+        // One router for all of them (a router per thread cost ~16 KB each, hundreds of threads).
+        let pooled = SharedRouter(router: Application.router(
+            configuration: configuration,
+            orders: PooledOrderStore(pool: storePool),
+            gateway: gateway,
+            payments: PooledPaymentStore(pool: storePool),
+            idempotency: PooledIdempotencyStore(pool: storePool),
+            provider: provider,
+            log: log
+        ))
         let outbound = BlockingWorkPool<Router>(
             limit: concurrency, queueLimit: configuration.outboundQueue, queueSeconds: configuration.outboundQueueSeconds,
             prepareThread: {
@@ -64,17 +75,7 @@ enum Worker {
                 Jemalloc.disableThreadCache()
                 ProcessScheduling.lowerCurrentThreadPriority(by: 5)
             }
-        ) {
-            Application.router(
-                configuration: configuration,
-                orders: PooledOrderStore(pool: storePool),
-                gateway: gateway,
-                payments: PooledPaymentStore(pool: storePool),
-                idempotency: PooledIdempotencyStore(pool: storePool),
-                provider: provider,
-                log: log
-            )
-        }
+        ) { pooled.router }
         Capacity.check(configuration: configuration, threads: options.threads, log: log)
         let server = FastCGIServer(configuration: .init(
             threads: options.threads, maxBodyBytes: configuration.maxBodyBytes, accessLog: log,
@@ -136,4 +137,11 @@ enum Worker {
         }
         log.info("scheduling: \(applied.isEmpty ? "default" : applied.joined(separator: ", "))")
     }
+}
+
+/// The outbound pool's one router, shared by its threads. Sharing is safe because it is built
+/// only from the pooled stores (each call borrows a connection and returns it) and Sendable
+/// clients: nothing in it is confined to a thread, unlike an accept thread's router.
+private struct SharedRouter: @unchecked Sendable {
+    let router: Router
 }

@@ -145,6 +145,15 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
                 continue
             }
             idle += 1
+            condition.unlock()
+            // An idle thread keeps only the stack it needs to wait.
+            ThreadStack.releaseUnusedPages()
+            condition.lock()
+            if !queue.isEmpty {
+                // Work came while the lock was let go; its signal found no one waiting.
+                idle -= 1
+                continue
+            }
             let woken = condition.wait(until: Date(timeIntervalSinceNow: idleSeconds))
             idle -= 1
             if !woken && queue.isEmpty {

@@ -22,6 +22,7 @@ struct URLSessionSocketFixTests {
         let server = try SlowLoopbackServer(delay: 0.3)
         let transport = URLSessionTransport()
         let droppedBefore = URLSessionTransport.SocketFix.droppedWriteWatches
+        let smallBefore = URLSessionTransport.SocketFix.transfersWithSmallBuffers
         let connections = 4
         let failures = Mutex([String]())
         // Each round sends one POST with a body per connection, all at once, and waits for them.
@@ -58,6 +59,7 @@ struct URLSessionSocketFixTests {
         #expect(clients.count == connections, "the clients' sockets to the test server")
         #expect(events < UInt64(connections * 3 * 10), "socket events on the clients' sockets during three rounds of 300 ms waits: \(events)")
         #expect(URLSessionTransport.SocketFix.droppedWriteWatches > droppedBefore)
+        #expect(URLSessionTransport.SocketFix.transfersWithSmallBuffers >= smallBefore + UInt64(3 * connections), "each call's transfer")
     }
 }
 

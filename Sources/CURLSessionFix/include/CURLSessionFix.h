@@ -20,4 +20,7 @@ unsigned long long curl_session_fix_socket_actions(void);
 /// (0 for numbers the fix does not watch).
 unsigned curl_session_fix_socket_actions_on(int socket);
 
+/// Transfers started with the smaller receive and upload buffers (one per URLSession call).
+unsigned long long curl_session_fix_transfers_with_small_buffers(void);
+
 #endif

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The calling thread's stack, as far as giving memory back goes.
+///
+/// A page of stack, once touched, stays resident for the thread's life. A thread that waits
+/// long at a shallow depth after deep calls (a request parked on Dintero after its database
+/// work; a pool thread idle after a request) would keep all of it: about 27 KB a thread, times
+/// a thousand threads. glibc does the same for the stack of a thread that exits.
+public enum ThreadStack {
+    /// Pages just below the caller's frame that are kept, for the calls it makes next.
+    private static let keptPages: UInt = 1
+
+    private typealias GetAttributes = @convention(c) (pthread_t, UnsafeMutablePointer<pthread_attr_t>) -> Int32
+
+    // A GNU extension Swift's Glibc module leaves out (it needs _GNU_SOURCE); part of glibc.
+    private static let getAttributes: GetAttributes? = dlsym(nil, "pthread_getattr_np")  // nil: RTLD_DEFAULT
+        .map { unsafeBitCast($0, to: GetAttributes.self) }
+
+    private static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Gives the kernel back the pages of the calling thread's stack below the current frame
+    /// (less ``keptPages``): nothing lives there, and a later call that reaches them again gets
+    /// zeroed pages. A no-op where the stack cannot be found.
+    public static func releaseUnusedPages() {
+        guard let stack = bounds() else { return }
+        var marker: UInt8 = 0
+        let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
+        let end = (here & ~(pageSize - 1)) - keptPages * pageSize
+        guard end > stack.lowerBound, let start = UnsafeMutableRawPointer(bitPattern: stack.lowerBound) else { return }
+        madvise(start, Int(end - stack.lowerBound), MADV_DONTNEED)
+    }
+
+    /// The calling thread's stack, from its lowest whole page (above the guard) to its top.
+    static func bounds() -> Range<UInt>? {
+        guard let getAttributes else { return nil }
+        var attributes = pthread_attr_t()
+        guard getAttributes(pthread_self(), &attributes) == 0 else { return nil }
+        defer { pthread_attr_destroy(&attributes) }
+        var lowest: UnsafeMutableRawPointer?
+        var size = 0
+        guard pthread_attr_getstack(&attributes, &lowest, &size) == 0, let lowest else { return nil }
+        let low = UInt(bitPattern: lowest)
+        return ((low + pageSize - 1) & ~(pageSize - 1))..<(low + UInt(size))
+    }
+}

@@ -1,0 +1,66 @@
+import Dispatch
+import Glibc
+@testable import ServiceSupport
+import Synchronization
+import Testing
+
+/// A thread's stack pages touched by deep calls go back to the kernel once the thread is
+/// shallow again; residency is read with `mincore`, page by page.
+@Suite struct ThreadStackTests {
+    @Test func pagesBelowTheCurrentFrameAreGivenBack() throws {
+        let counts = Mutex<(touched: Int, before: Int, after: Int)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let started = DedicatedThread(stackSize: 1 << 20) {
+            let touched = Self.touchStack(depth: 400)
+            let before = Self.residentPages()
+            ThreadStack.releaseUnusedPages()
+            let after = Self.residentPages()
+            counts.withLock { $0 = (touched, before, after) }
+            done.signal()
+        }.start()
+        try #require(started)
+        done.wait()
+        let result = try #require(counts.withLock { $0 })
+        #expect(result.touched > 0)
+        #expect(result.before >= 100, "400 frames of at least 1,000 bytes each touched \(result.before) pages")
+        #expect(result.after * 4 <= result.before, "\(result.after) of \(result.before) pages still resident")
+    }
+
+    @Test func aShallowThreadKeepsWhatItUses() throws {
+        let kept = Mutex<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let started = DedicatedThread(stackSize: 1 << 20) {
+            ThreadStack.releaseUnusedPages()
+            // Deep again after the release: the pages come back, zeroed, and work as before.
+            kept.withLock { $0 = Self.touchStack(depth: 50) }
+            done.signal()
+        }.start()
+        try #require(started)
+        done.wait()
+        #expect(kept.withLock { $0 } == Self.expectedSum(depth: 50))
+    }
+
+    /// Recursion with a kilobyte of stack per frame; returns a sum that depends on every frame.
+    @inline(never)
+    private static func touchStack(depth: Int) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1_000) { buffer in
+            buffer.initialize(repeating: UInt8(truncatingIfNeeded: depth))
+            let here = Int(buffer[0]) + Int(buffer[999])
+            return depth == 0 ? here : here + touchStack(depth: depth - 1)
+        }
+    }
+
+    private static func expectedSum(depth: Int) -> Int {
+        (0...depth).map { 2 * Int(UInt8(truncatingIfNeeded: $0)) }.reduce(0, +)
+    }
+
+    /// Resident pages of the calling thread's stack.
+    private static func residentPages() -> Int {
+        guard let stack = ThreadStack.bounds() else { return -1 }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = Int(stack.upperBound - stack.lowerBound)
+        var vector = [UInt8](repeating: 0, count: (length + page - 1) / page)
+        guard mincore(UnsafeMutableRawPointer(bitPattern: stack.lowerBound), length, &vector) == 0 else { return -1 }
+        return vector.filter { $0 & 1 == 1 }.count
+    }
+}
