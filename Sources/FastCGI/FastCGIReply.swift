@@ -12,7 +12,8 @@ import Glibc
 /// releases the rest at once, and the answer is framed here: the `FCGI_STDOUT` records of the
 /// response, the empty one that ends the stream, and `FCGI_END_REQUEST` (FastCGI 1.0, §5.3 and
 /// §5.5), in one write. The connection is closed afterwards, as libfcgi closes a connection the
-/// web server did not ask to keep (nginx's default).
+/// web server did not ask to keep (nginx's default; with `fastcgi_keep_conn on` nginx opens a
+/// new connection per request all the same).
 struct FastCGIReply: Sendable {
     /// The connection the request came on; owned by this reply until ``send(_:)``.
     let socket: Int32
