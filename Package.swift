@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "ServiceSupportTests", dependencies: ["ServiceSupport"]),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "HTTPKit"], linkerSettings: exportsURLSessionFix),
-        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "HTTPKit"]),
+        .testTarget(name: "FastCGITests", dependencies: ["FastCGI", "HTTPKit", "TestSupport"]),
         .testTarget(name: "ProcessSupervisionTests", dependencies: ["FastCGI", "ProcessSupervision", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "DinteroTests", dependencies: ["Dintero", "HTTPKit", "PaymentsDomain", "ServiceSupport", "TestSupport"], linkerSettings: exportsURLSessionFix),
         .testTarget(name: "PaymentsDomainTests", dependencies: ["Dintero", "PaymentsAPI", "PaymentsDomain", "PaymentsSQL", "SQLite", "ServiceSupport", "TestSupport"], linkerSettings: exportsURLSessionFix),

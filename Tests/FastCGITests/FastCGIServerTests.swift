@@ -3,6 +3,7 @@ import FastCGI
 import Foundation
 import HTTPKit
 import Synchronization
+import TestSupport
 import Testing
 
 /// The server end to end over a real socket: libfcgi reads what a web server sends, and the
@@ -117,16 +118,8 @@ private final class FastCGIClient {
     private let socket: Int32
 
     init(path: String) throws {
-        socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw Failure(description: "connect \(path): errno \(errno)") }
+        guard let socket = UnixSocket.connect(path: path) else { throw Failure(description: "connect \(path): errno \(errno)") }
+        self.socket = socket
     }
 
     deinit { close(socket) }

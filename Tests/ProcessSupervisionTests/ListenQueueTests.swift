@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import ProcessSupervision
+import TestSupport
 import Testing
 
 @Suite struct ListenQueueTests {
@@ -17,17 +18,9 @@ import Testing
         var clients: [Int32] = []
         defer { clients.forEach { close($0) } }
         for _ in 0..<3 {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in
-                for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-            }
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
-            #expect(connected == 0)
-            clients.append(fd)
+            let client = UnixSocket.connect(path: path)
+            #expect(client != nil)
+            if let client { clients.append(client) }
         }
         #expect(listener.listenQueue?.waiting == 3)
     }
