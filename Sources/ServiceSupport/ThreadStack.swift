@@ -9,7 +9,9 @@ import Glibc
 /// work; a pool thread idle after a request) would keep all of it: about 27 KB a thread, times
 /// a thousand threads. glibc does the same for the stack of a thread that exits.
 public enum ThreadStack {
-    /// Pages just below the caller's frame that are kept, for the calls it makes next.
+    /// Pages kept below the page holding this function's frame: they hold the rest of that
+    /// frame and the `madvise` call's own (a return address on a zeroed page would crash; a
+    /// first version that kept none did), and serve the calls the caller makes next.
     private static let keptPages: UInt = 1
 
     private typealias GetAttributes = @convention(c) (pthread_t, UnsafeMutablePointer<pthread_attr_t>) -> Int32
