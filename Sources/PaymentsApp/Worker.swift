@@ -71,9 +71,11 @@ enum Worker {
             limit: concurrency, queueLimit: configuration.outboundQueue, queueSeconds: configuration.outboundQueueSeconds,
             prepareThread: {
                 // Pool threads mostly wait: no allocation cache each, and under a full CPU the
-                // accept threads (reads, lists, health) go first.
+                // accept threads (reads, lists, health) go first: eight nice levels (measured
+                // with 1,024 creates in flight: a reader's p99 28-45 ms at 5 levels, 19-20 at 8,
+                // 9-12 at 10 but with creates past wrk's 2 s; docs/benchmarks.md).
                 Jemalloc.disableThreadCache()
-                ProcessScheduling.lowerCurrentThreadPriority(by: 5)
+                ProcessScheduling.lowerCurrentThreadPriority(by: 8)
             }
         ) { pooled.router }
         Capacity.check(configuration: configuration, threads: options.threads, log: log)
