@@ -92,7 +92,7 @@ enum Worker {
             let keys = IdempotencyService(store: PooledIdempotencyStore(pool: storePool), clock: SystemClock())
             while true {
                 sleep(1)
-                if IdempotencyService.hasUnreleased { keys.releaseUnreleased() }
+                if keys.hasUnreleased { keys.releaseUnreleased() }
             }
         }.start()
         defer { monitor.publishFinalReport() }

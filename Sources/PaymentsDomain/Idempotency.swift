@@ -123,13 +123,20 @@ public struct IdempotencyService {
 
     let store: IdempotencyStore
     let clock: WallClock
+    /// Keys this process failed to give back (the database was unreachable when their request
+    /// failed). Until given back they look in flight to every retry, for the whole lease; so
+    /// each later claim gives them back first, once the database answers again.
+    let unreleased: UnreleasedKeys
     /// How long an unfinished request keeps its key before another may take it over.
     let lease: Int64
 
     /// Creates the service; `leaseSeconds` must exceed the slowest request.
-    public init(store: IdempotencyStore, clock: WallClock, leaseSeconds: Double = 120) {
+    /// A service on `store`; `unreleased` is shared by every service on the same database
+    /// (the process's one, unless a test keeps its own).
+    public init(store: IdempotencyStore, clock: WallClock, leaseSeconds: Double = 120, unreleased: UnreleasedKeys = .shared) {
         self.store = store
         self.clock = clock
+        self.unreleased = unreleased
         lease = Int64(leaseSeconds * 1000)
     }
 
@@ -141,10 +148,6 @@ public struct IdempotencyService {
         return SHA256.hex(hasher.finalize())
     }
 
-    /// Keys this process failed to give back (the database was unreachable when their request
-    /// failed). Until given back they look in flight to every retry, for the whole lease; so
-    /// each later claim in this process gives them back first, once the database answers again.
-    private static let unreleased = Mutex<Set<IdempotencyLink>>([])
 
     /// Claims `key` for this request, or says why not.
     public func begin(scope: String, key: String, fingerprint: String) throws -> Decision {
@@ -167,7 +170,7 @@ public struct IdempotencyService {
     }
 
     private func remember(_ link: IdempotencyLink) {
-        _ = Self.unreleased.withLock { $0.insert(link) }
+        unreleased.insert(link)
     }
 
     /// Keeps `response` for repeats.
@@ -186,18 +189,18 @@ public struct IdempotencyService {
         }
     }
 
-    /// True while this process holds keys it could not give back.
-    public static var hasUnreleased: Bool { unreleased.withLock { !$0.isEmpty } }
+    /// True while this service's database has keys this process could not give back.
+    public var hasUnreleased: Bool { !unreleased.isEmpty }
 
     /// Gives back the keys a failed release left with this process, as far as the store
     /// answers; the worker also calls it now and then, so a key whose retries all reach other
     /// processes is not held for the whole lease.
     public func releaseUnreleased() {
-        guard let pending = Self.unreleased.withLock({ $0.isEmpty ? nil : $0 }) else { return }
+        let pending = unreleased.all
         for link in pending {
             // Only while this claim still holds it: a key taken over meanwhile is left alone.
             guard (try? store.release(scope: link.scope, key: link.key, owner: link.owner)) != nil else { return }
-            _ = Self.unreleased.withLock { $0.remove(link) }
+            unreleased.remove(link)
         }
     }
 
@@ -205,4 +208,27 @@ public struct IdempotencyService {
     public func purge(olderThan ttl: Double) throws -> Int {
         try store.purge(createdBefore: clock.now().epochMilliseconds - Int64(ttl * 1000))
     }
+}
+
+/// Idempotency keys a process could not give back to one database (it was unreachable when
+/// their requests failed), until a later claim or the worker's loop gives them back. Every
+/// service on that database must share one set (``shared``, in a worker), since any of them may
+/// give the keys back; a key is only ever given back to the database it came from.
+public final class UnreleasedKeys: Sendable {
+    /// The process's set, for its one database.
+    public static let shared = UnreleasedKeys()
+
+    private let links = Mutex<Set<IdempotencyLink>>([])
+
+    /// An empty set (a test's own, for a database of its own).
+    public init() {}
+
+    /// True while no key waits to be given back.
+    public var isEmpty: Bool { links.withLock { $0.isEmpty } }
+
+    var all: Set<IdempotencyLink> { links.withLock { $0 } }
+
+    func insert(_ link: IdempotencyLink) { _ = links.withLock { $0.insert(link) } }
+
+    func remove(_ link: IdempotencyLink) { _ = links.withLock { $0.remove(link) } }
 }

@@ -106,7 +106,8 @@ public final class Connection: SQLConnection {
         // (the checkpointer's TRUNCATE cuts it to zero).
         // No mmap_size: measured, it remaps the whole file on every growth (an munmap and an
         // mmap per created order), and the page reads it would save come from the WAL anyway.
-        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864")
+        try useWAL()
+        try execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=67108864")
         sqlite3_wal_autocheckpoint(db, options.walAutoCheckpointPages)
         if options.walPauseBytes > 0 {
             walPauseFrames = max(1, try walFrames(holding: options.walPauseBytes))
@@ -197,6 +198,23 @@ public final class Connection: SQLConnection {
         busyRetryCount.add(1, ordering: .relaxed)
         usleep(useconds_t(max(1, delay)))
         return 1
+    }
+
+    /// Switches the file to WAL (a no-op once it is). Switching a new file takes an exclusive
+    /// lock, and when several connections open the new file at once SQLite answers the losers
+    /// SQLITE_BUSY without asking the busy handler (seen: `make test`'s concurrent-migration
+    /// test failing once in CI). So that answer is retried here on the busy handler's schedule,
+    /// until its timeout.
+    private func useWAL() throws {
+        var attempt = 0
+        while true {
+            do {
+                try execute("PRAGMA journal_mode=WAL")
+                return
+            } catch let error as SQLiteError where error.primaryResultCode == .busy && Self.waitWhileBusy(attempt: attempt, wait: busyWait) != 0 {
+                attempt += 1
+            }
+        }
     }
 
     /// Finalizes cached statements and closes the connection. Safe to call twice.
