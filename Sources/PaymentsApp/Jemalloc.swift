@@ -16,12 +16,17 @@ enum Jemalloc {
     /// lazy `MADV_FREE` stage, whose pages count as the process's until the kernel needs them.
     /// With a thousand creates in flight, requests' buffers come and go at hundreds of MB a
     /// second; measured there: 164 → 127 MiB for two workers, and no CPU cost measurable under
-    /// `wrk -c32` creates. A `MALLOC_CONF` in the environment wins (this leaves it alone).
+    /// `wrk -c32` creates. A `MALLOC_CONF` in the environment that sets a decay wins (this
+    /// leaves it alone).
     static func returnFreedPagesSooner() {
-        guard let mallctl, ProcessInfo.processInfo.environment["MALLOC_CONF"] == nil else { return }
-        // `arenas.*` for arenas made later, `arena.4096.*` (MALLCTL_ARENAS_ALL) for the ones in use.
+        guard let mallctl, ProcessInfo.processInfo.environment["MALLOC_CONF"]?.contains("decay_ms") != true else { return }
+        // `arenas.*` for arenas made later, `arena.<i>.*` for each one made already (arena 0 at
+        // least; MALLCTL_ARENAS_ALL is refused for these settings).
+        var arenas: UInt32 = 0
+        var size = MemoryLayout<UInt32>.size
+        _ = withUnsafeMutablePointer(to: &arenas) { mallctl("arenas.narenas", $0, &size, nil, 0) }
         for (setting, milliseconds) in [("dirty_decay_ms", 250), ("muzzy_decay_ms", 0)] {
-            for scope in ["arenas", "arena.4096"] {
+            for scope in ["arenas"] + (0..<max(arenas, 1)).map({ "arena.\($0)" }) {
                 var value = milliseconds
                 _ = withUnsafeMutablePointer(to: &value) { mallctl("\(scope).\(setting)", nil, nil, $0, MemoryLayout<Int>.size) }
             }

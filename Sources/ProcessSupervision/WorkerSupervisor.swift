@@ -21,14 +21,21 @@ public final class WorkerSupervisor: Sendable {
         /// The CPU of each worker slot (``ProcessScheduling/plan(workers:allowed:)``), handed to the
         /// worker in ``ProcessScheduling/assignmentVariable``; nil leaves the workers unpinned.
         public var cpus: [Int32]?
+        /// Variables added to every worker's environment, where the supervisor's own has none
+        /// of that name.
+        public var environment: [String: String]
 
         /// Creates a configuration.
-        public init(executable: String, arguments: [String], workers: Int, listenSocket: FileDescriptor, cpus: [Int32]? = nil) {
+        public init(
+            executable: String, arguments: [String], workers: Int, listenSocket: FileDescriptor, cpus: [Int32]? = nil,
+            environment: [String: String] = [:]
+        ) {
             self.executable = executable
             self.arguments = arguments
             self.workers = workers
             self.listenSocket = listenSocket
             self.cpus = cpus
+            self.environment = environment
         }
     }
 
@@ -147,7 +154,7 @@ public final class WorkerSupervisor: Sendable {
         process.arguments = configuration.arguments
         process.standardInput = FileHandle(fileDescriptor: configuration.listenSocket.rawValue, closeOnDealloc: false)
         // The slot's CPU, and never an assignment inherited from whoever started the supervisor.
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(configuration.environment) { own, _ in own }
         environment[ProcessScheduling.assignmentVariable] = configuration.cpus.flatMap { $0.isEmpty ? nil : String($0[slot % $0.count]) }
         process.environment = environment
         let started = ContinuousClock.now
