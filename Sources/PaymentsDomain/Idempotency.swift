@@ -130,9 +130,9 @@ public struct IdempotencyService {
     /// How long an unfinished request keeps its key before another may take it over.
     let lease: Int64
 
-    /// Creates the service; `leaseSeconds` must exceed the slowest request.
-    /// A service on `store`; `unreleased` is shared by every service on the same database
-    /// (the process's one, unless a test keeps its own).
+    /// Creates the service; `leaseSeconds` must exceed the slowest request, and `unreleased`
+    /// is shared by every service on the same database (the process's one, unless a test keeps
+    /// its own).
     public init(store: IdempotencyStore, clock: WallClock, leaseSeconds: Double = 120, unreleased: UnreleasedKeys = .shared) {
         self.store = store
         self.clock = clock
@@ -147,7 +147,6 @@ public struct IdempotencyService {
         hasher.update(body)
         return SHA256.hex(hasher.finalize())
     }
-
 
     /// Claims `key` for this request, or says why not.
     public func begin(scope: String, key: String, fingerprint: String) throws -> Decision {
