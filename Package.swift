@@ -6,7 +6,7 @@ import PackageDescription
 //   -> adapters (Dintero, CardProvider, PaymentsSQL + PaymentsSQLite/PaymentsPostgres) -> PaymentsAPI -> PaymentsApp -> executables.
 // Executables that make outbound calls export the URLSession fix's libcurl entry points, so
 // FoundationNetworking's calls reach the fix before libcurl (Sources/CURLSessionFix says why).
-let exportsURLSessionFix: [LinkerSetting] = ["curl_multi_setopt", "curl_multi_socket_action", "curl_multi_cleanup", "curl_multi_add_handle"]
+let exportsURLSessionFix: [LinkerSetting] = ["curl_multi_setopt", "curl_multi_socket_action", "curl_multi_cleanup", "curl_multi_add_handle", "curl_multi_remove_handle", "curl_easy_cleanup"]
     .map { .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=\($0)"]) }
 
 let package = Package(

@@ -23,6 +23,7 @@ struct URLSessionSocketFixTests {
         let transport = URLSessionTransport()
         let droppedBefore = URLSessionTransport.SocketFix.droppedWriteWatches
         let smallBefore = URLSessionTransport.SocketFix.transfersWithSmallBuffers
+        let releasedBefore = URLSessionTransport.SocketFix.uploadBuffersReleased
         let connections = 4
         let failures = Mutex([String]())
         // Each round sends one POST with a body per connection, all at once, and waits for them.
@@ -60,6 +61,24 @@ struct URLSessionSocketFixTests {
         #expect(events < UInt64(connections * 3 * 10), "socket events on the clients' sockets during three rounds of 300 ms waits: \(events)")
         #expect(URLSessionTransport.SocketFix.droppedWriteWatches > droppedBefore)
         #expect(URLSessionTransport.SocketFix.transfersWithSmallBuffers >= smallBefore + UInt64(3 * connections), "each call's transfer")
+        #expect(URLSessionTransport.SocketFix.uploadBuffersReleased >= releasedBefore + UInt64(3 * connections), "each POST's upload buffer, once its body was sent")
+    }
+
+    /// A body longer than the upload buffer goes out whole before the buffer is freed, and
+    /// a body-less call frees none.
+    @Test func uploadBufferIsReleasedOnceTheWholeBodyWasSent() throws {
+        let server = try SlowLoopbackServer(delay: 0.05)
+        let transport = URLSessionTransport()
+        let get = try transport.send(TransportRequest(method: "GET", url: "http://127.0.0.1:\(server.port)/sessions/1", headers: [], body: [], timeout: 5))
+        #expect(get.status == 200)
+        #expect(server.bodiesReceived == [[]])
+        let released = URLSessionTransport.SocketFix.uploadBuffersReleased
+        let body = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 % 251) }  // 16 KiB buffers: sent in three
+        let post = try transport.send(TransportRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/sessions", headers: [], body: body, timeout: 5))
+        #expect(post.status == 200 && post.body == Array(#"{"ok":true}"#.utf8))
+        #expect(server.bodiesReceived == [[], body])
+        // Other suites' calls in this process may add to the count; this one must have.
+        #expect(URLSessionTransport.SocketFix.uploadBuffersReleased > released)
     }
 }
 
@@ -73,7 +92,7 @@ private final class SlowLoopbackServer: @unchecked Sendable {
     /// What the accept loop records; the loop holds this, not the server, so the server's
     /// deinit closes the listener and ends the loop.
     private final class Peers: Sendable {
-        let value = Mutex((accepted: 0, peerPorts: [Int]()))
+        let value = Mutex((accepted: 0, peerPorts: [Int](), bodies: [[UInt8]]()))
     }
 
     init(delay: Double) throws {
@@ -105,6 +124,9 @@ private final class SlowLoopbackServer: @unchecked Sendable {
 
     var connectionsAccepted: Int { state.value.withLock { $0.accepted } }
 
+    /// The request bodies received, in order.
+    var bodiesReceived: [[UInt8]] { state.value.withLock { $0.bodies } }
+
     /// This process's sockets connected to the server (found by the accepted peers' ports).
     func clientDescriptors() -> [Int32] {
         let peers = Set(state.value.withLock { $0.peerPorts })
@@ -134,11 +156,11 @@ private final class SlowLoopbackServer: @unchecked Sendable {
                 $0.accepted += 1
                 $0.peerPorts.append(Int(UInt16(bigEndian: peer.sin_port)))
             }
-            Thread.detachNewThread { serve(connection, delay) }
+            Thread.detachNewThread { serve(connection, delay, state) }
         }
     }
 
-    private static func serve(_ connection: Int32, _ delay: Double) {
+    private static func serve(_ connection: Int32, _ delay: Double, _ state: Peers) {
         defer { close(connection) }
         var pending = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -164,10 +186,12 @@ private final class SlowLoopbackServer: @unchecked Sendable {
                 guard count > 0 else { return }
                 pending += buffer[0..<count]
             }
+            let body = Array(pending[head.upperBound..<(head.upperBound + length)])
+            state.value.withLock { $0.bodies.append(body) }
             pending.removeFirst(head.upperBound + length)
             Thread.sleep(forTimeInterval: delay)
-            let body = #"{"ok":true}"#
-            let response = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+            let answer = #"{"ok":true}"#
+            let response = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(answer.utf8.count)\r\n\r\n\(answer)".utf8)
             guard response.withUnsafeBytes({ write(connection, $0.baseAddress, $0.count) }) == response.count else { return }
         }
     }
