@@ -9,10 +9,11 @@ import Glibc
 /// work; a pool thread idle after a request) would keep all of it: about 27 KB a thread, times
 /// a thousand threads. glibc does the same for the stack of a thread that exits.
 public enum ThreadStack {
-    /// Pages kept below the page holding this function's frame: they hold the rest of that
-    /// frame and the `madvise` call's own (a return address on a zeroed page would crash; a
-    /// first version that kept none did), and serve the calls the caller makes next.
-    private static let keptPages: UInt = 1
+    /// Bytes kept below this function's frame marker: the rest of its frame and the `madvise`
+    /// call's (a return address on a zeroed page would crash; a first version that released
+    /// the page right below the marker's did, when the marker sat near its page's start).
+    /// Whole pages below that go; a caller that reaches them again gets zeroed pages.
+    private static let keptBytes: UInt = 1024
 
     private typealias GetAttributes = @convention(c) (pthread_t, UnsafeMutablePointer<pthread_attr_t>) -> Int32
 
@@ -22,14 +23,14 @@ public enum ThreadStack {
 
     private static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
 
-    /// Gives the kernel back the pages of the calling thread's stack below the current frame
-    /// (less ``keptPages``): nothing lives there, and a later call that reaches them again gets
-    /// zeroed pages. A no-op where the stack cannot be found.
+    /// Gives the kernel back the whole pages of the calling thread's stack below the current
+    /// frame (less ``keptBytes``): nothing lives there, and a later call that reaches them again
+    /// gets zeroed pages. A no-op where the stack cannot be found.
     public static func releaseUnusedPages() {
         guard let stack = bounds() else { return }
         var marker: UInt8 = 0
         let here = withUnsafeMutablePointer(to: &marker) { UInt(bitPattern: $0) }
-        let end = (here & ~(pageSize - 1)) - keptPages * pageSize
+        let end = (here - keptBytes) & ~(pageSize - 1)
         guard end > stack.lowerBound, let start = UnsafeMutableRawPointer(bitPattern: stack.lowerBound) else { return }
         madvise(start, Int(end - stack.lowerBound), MADV_DONTNEED)
     }

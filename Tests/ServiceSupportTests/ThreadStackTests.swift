@@ -40,6 +40,42 @@ import Testing
         #expect(kept.withLock { $0 } == Self.expectedSum(depth: 50))
     }
 
+    /// Called from every offset within a page (16 bytes apart), the release never takes a page
+    /// holding a live frame: each call returns, and the frames above it keep their values.
+    @Test func releasingFromAnyOffsetInAPageKeepsTheLiveFrames() throws {
+        let sums = Mutex<[Int]>([])
+        let done = DispatchSemaphore(value: 0)
+        let started = DedicatedThread(stackSize: 1 << 20) {
+            let found = (1...256).map { Self.releaseBelow(padding: $0 * 16) }
+            sums.withLock { $0 = found }
+            done.signal()
+        }.start()
+        try #require(started)
+        done.wait()
+        #expect(sums.withLock { $0 } == (1...256).map { Self.expectedSum(depth: 2) + $0 * 16 })
+    }
+
+    /// Releases with `padding` bytes of this frame's own between the caller and the release,
+    /// then reads a value from each frame above.
+    @inline(never)
+    private static func releaseBelow(padding: Int) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: padding) { buffer in
+            buffer.initialize(repeating: 1)
+            let above = touchStackThenRelease(depth: 2)
+            return above + buffer.reduce(0) { $0 + Int($1) }
+        }
+    }
+
+    @inline(never)
+    private static func touchStackThenRelease(depth: Int) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1_000) { buffer in
+            buffer.initialize(repeating: UInt8(truncatingIfNeeded: depth))
+            if depth == 0 { ThreadStack.releaseUnusedPages() }
+            let here = Int(buffer[0]) + Int(buffer[999])
+            return depth == 0 ? here : here + touchStackThenRelease(depth: depth - 1)
+        }
+    }
+
     /// Recursion with a kilobyte of stack per frame; returns a sum that depends on every frame.
     @inline(never)
     private static func touchStack(depth: Int) -> Int {
