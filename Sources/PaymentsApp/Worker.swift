@@ -69,6 +69,9 @@ enum Worker {
         ))
         let outbound = BlockingWorkPool<Router>(
             limit: concurrency, queueLimit: configuration.outboundQueue, queueSeconds: configuration.outboundQueueSeconds,
+            // A thread unused for 3 s is surplus (the pool reuses the most recently idle one
+            // first); starting one again costs tens of microseconds, keeping it ~12 KB.
+            idleSeconds: 3,
             prepareThread: {
                 // Pool threads mostly wait: no allocation cache each, and under a full CPU the
                 // accept threads (reads, lists, health) go first: eight nice levels (measured

@@ -2,15 +2,16 @@ import Dispatch
 import Foundation
 
 /// Runs blocking work (a request that waits on an outbound call) on up to `limit` threads of
-/// its own, started as needed and ended after a minute idle, so that waiting never holds a
-/// thread that should be accepting. Past the limit, work waits in a queue of `queueLimit`
+/// its own, started as needed, the most recently idle one reused first, and ended after
+/// `idleSeconds` idle, so that waiting never holds a thread that should be accepting. Past the
+/// limit, work waits in a queue of `queueLimit`
 /// entries for at most `queueSeconds`; work that finds the queue full, or is still waiting at
 /// its deadline, is refused (its `refused` handler runs instead, on another thread).
 ///
 /// Each thread makes its own `Context` once (a router with its own stores, say), so nothing
 /// thread-confined crosses threads.
 public final class BlockingWorkPool<Context>: @unchecked Sendable {
-    // All mutable state is guarded by `condition`.
+    // All mutable state is guarded by `lock`.
 
     /// Why work was refused.
     public enum Refusal: Sendable, Equatable {
@@ -50,12 +51,21 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
     private let stackSize: Int
     private let makeContext: @Sendable () -> Context
     private let prepareThread: @Sendable () -> Void
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var threads = 0
-    private var idle = 0
+    // Idle threads, the most recently idle last: work goes to the last one, so under a falling
+    // load the same few threads stay busy and the rest reach the idle limit and end (woken in
+    // turn, every thread would stay, each with its stack).
+    private var sleepers: [Sleeper] = []
     private var queue: [Job] = []
     private var nextID = 0
     private var refusals = 0
+
+    /// An idle thread; work reaches it through `job` (set under `lock`), then `wake`.
+    private final class Sleeper {
+        let wake = DispatchSemaphore(value: 0)
+        var job: Job?
+    }
 
     /// A pool of at most `limit` threads of `stackSize` bytes each; `prepareThread` runs first
     /// on each new thread (to tune it), then `makeContext`.
@@ -76,91 +86,94 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
     /// after queueing. `refused` runs instead (exactly one of the two runs) when the queue is
     /// full or the deadline passes first.
     public func submit(_ work: @escaping @Sendable (Context) -> Void, refused: @escaping @Sendable (Refusal) -> Void) {
-        condition.lock()
-        // Each idle thread takes one queued job; the rest of the queue really waits.
-        let waiting = queue.count - idle
-        if threads >= limit && waiting >= queueLimit {
+        lock.lock()
+        nextID += 1
+        let job = Job(id: nextID, work: work, refused: refused)
+        if let sleeper = sleepers.popLast() {
+            sleeper.job = job
+            lock.unlock()
+            sleeper.wake.signal()
+            return
+        }
+        if threads < limit {
+            threads += 1
+            lock.unlock()
+            if startThread(first: job) { return }
+            // No thread for it now: it waits for one like queued work.
+            lock.lock()
+            threads -= 1
+        } else if queue.count >= queueLimit {
             refusals += 1
-            condition.unlock()
+            lock.unlock()
             refused(.queueFull)
             return
         }
-        nextID += 1
-        let job = Job(id: nextID, work: work, refused: refused)
         queue.append(job)
-        let start = waiting >= 0 && threads < limit
-        if start { threads += 1 }
-        var waits = waiting >= 0 && !start
-        condition.signal()
-        condition.unlock()
-        if start && !startThread() {
-            // No thread for it now: it waits for one like queued work.
-            condition.lock()
-            threads -= 1
-            condition.unlock()
-            waits = true
-        }
-        if waits {
-            DispatchQueue.global().asyncAfter(deadline: .now() + queueSeconds) { [self] in expire(job.id) }
-        }
+        lock.unlock()
+        DispatchQueue.global().asyncAfter(deadline: .now() + queueSeconds) { [self] in expire(job.id) }
     }
 
     /// The current counts.
     public var snapshot: Snapshot {
-        condition.lock()
-        defer { condition.unlock() }
-        return Snapshot(running: threads - idle, idle: idle, queued: queue.count, limit: limit, refused: refusals)
+        lock.lock()
+        defer { lock.unlock() }
+        return Snapshot(running: threads - sleepers.count, idle: sleepers.count, queued: queue.count, limit: limit, refused: refusals)
     }
 
     /// Refuses the job if it is still waiting for a thread.
     private func expire(_ id: Int) {
-        condition.lock()
+        lock.lock()
         guard let index = queue.firstIndex(where: { $0.id == id }) else {
-            condition.unlock()
+            lock.unlock()
             return
         }
         let job = queue.remove(at: index)
         refusals += 1
-        condition.unlock()
+        lock.unlock()
         job.refused(.deadlinePassed)
     }
 
-    private func startThread() -> Bool {
-        let thread = DedicatedThread(stackSize: stackSize) { [self] in run() }
+    private func startThread(first job: Job) -> Bool {
+        let thread = DedicatedThread(stackSize: stackSize) { [self] in run(first: job) }
         guard thread.start() else { return false }
         thread.detach()
         return true
     }
 
-    private func run() {
+    private func run(first: Job) {
         prepareThread()
         let context = makeContext()
-        condition.lock()
+        let sleeper = Sleeper()
+        var next: Job? = first
         while true {
-            if !queue.isEmpty {
-                let job = queue.removeFirst()
-                condition.unlock()
+            if let job = next {
                 job.work(context)
-                condition.lock()
+                next = nil
+            }
+            lock.lock()
+            if !queue.isEmpty {
+                next = queue.removeFirst()
+                lock.unlock()
                 continue
             }
-            idle += 1
-            condition.unlock()
+            sleepers.append(sleeper)
+            lock.unlock()
             // An idle thread keeps only the stack it needs to wait.
             ThreadStack.releaseUnusedPages()
-            condition.lock()
-            if !queue.isEmpty {
-                // Work came while the lock was let go; its signal found no one waiting.
-                idle -= 1
+            let timedOut = sleeper.wake.wait(timeout: .now() + idleSeconds) == .timedOut
+            lock.lock()
+            if let job = sleeper.job {
+                sleeper.job = nil
+                lock.unlock()
+                // Handed work as the wait ended: its signal follows the hand-off's unlock.
+                if timedOut { sleeper.wake.wait() }
+                next = job
                 continue
             }
-            let woken = condition.wait(until: Date(timeIntervalSinceNow: idleSeconds))
-            idle -= 1
-            if !woken && queue.isEmpty {
-                threads -= 1
-                condition.unlock()
-                return
-            }
+            sleepers.removeAll { $0 === sleeper }
+            threads -= 1
+            lock.unlock()
+            return
         }
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import ServiceSupport
 import Synchronization
 import Testing
@@ -71,5 +72,62 @@ import Testing
         pool.submit({ _ in }, refused: { _ in refusals.add(1, ordering: .relaxed) })
         #expect(refusals.load(ordering: .relaxed) == 1)
         for _ in 0..<8 { gate.signal() }
+    }
+
+    /// Work goes to the thread that went idle last, so a surplus of threads stays idle and
+    /// ends instead of every thread being woken in turn.
+    @Test func theMostRecentlyIdleThreadTakesTheNextWork() {
+        let contexts = Atomic<Int>(0)
+        let pool = BlockingWorkPool<Int>(limit: 3, queueLimit: 0, queueSeconds: 60) { contexts.add(1, ordering: .relaxed).newValue }
+        let started = DispatchSemaphore(value: 0)
+        let gates = (0..<3).map { _ in DispatchSemaphore(value: 0) }
+        let ranOn = Mutex<[Int: Int]>([:])  // gate → context
+        for (index, gate) in gates.enumerated() {
+            pool.submit({ context in
+                ranOn.withLock { $0[index] = context }
+                started.signal()
+                gate.wait()
+            }, refused: { _ in })
+        }
+        for _ in gates { started.wait() }
+        // Let the three end one after the other, each idle before the next ends.
+        let contextOf = ranOn.withLock { $0 }
+        for (index, gate) in gates.enumerated() {
+            gate.signal()
+            Self.waitUntil { pool.snapshot.idle == index + 1 }
+        }
+        let done = DispatchSemaphore(value: 0)
+        let next = Mutex<Int?>(nil)
+        pool.submit({ context in
+            next.withLock { $0 = context }
+            done.signal()
+        }, refused: { _ in })
+        done.wait()
+        #expect(Set(contextOf.values) == [1, 2, 3])
+        #expect(next.withLock { $0 } == contextOf[2], "the thread whose work ended last")
+    }
+
+    /// A thread idle for `idleSeconds` ends; later work gets a new one.
+    @Test func idleThreadsEnd() {
+        let contexts = Atomic<Int>(0)
+        let pool = BlockingWorkPool<Int>(limit: 2, queueLimit: 0, queueSeconds: 60, idleSeconds: 0.01) {
+            contexts.add(1, ordering: .relaxed).newValue
+        }
+        let done = DispatchSemaphore(value: 0)
+        pool.submit({ _ in done.signal() }, refused: { _ in })
+        done.wait()
+        Self.waitUntil { pool.snapshot.running == 0 && pool.snapshot.idle == 0 }
+        let second = Mutex<Int?>(nil)
+        pool.submit({ context in
+            second.withLock { $0 = context }
+            done.signal()
+        }, refused: { _ in })
+        done.wait()
+        #expect(second.withLock { $0 } == 2, "a new thread, with a context of its own")
+    }
+
+    /// Polls a condition another thread makes true (a barrier; nothing is timed).
+    private static func waitUntil(_ condition: () -> Bool) {
+        while !condition() { usleep(1_000) }
     }
 }
