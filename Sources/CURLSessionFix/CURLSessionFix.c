@@ -22,9 +22,9 @@
 // a 16 KiB receive buffer and a 64 KiB upload buffer (7.88), held for the whole transfer. A
 // worker with a thousand creates waiting on Dintero held ~75 KB of them per create, half its
 // heap, for request and answer documents of a few hundred bytes to a few KB. So before a
-// transfer starts (curl_multi_add_handle, also interposed), its easy handle gets a 4 KiB
-// receive buffer (libcurl reads a longer answer in several reads) and the smallest upload
-// buffer libcurl allows, 16 KiB.
+// transfer starts (curl_multi_add_handle, also interposed), its easy handle gets the smallest
+// receive buffer libcurl allows, 1 KiB (a longer answer takes several reads; Dintero's are a
+// few hundred bytes to a few KB), and the smallest upload buffer, 16 KiB.
 //
 // Third, the upload buffer outlives the upload: libcurl allocates it when it starts sending a
 // request body and frees it only with the easy handle, so a create holds 16 KiB through the
@@ -60,7 +60,7 @@ enum { OPTION_OBJECTPOINT = 10000, OPTION_FUNCTIONPOINT = 20000, OPTION_OFF_T = 
 enum { CURLMOPT_SOCKETFUNCTION = OPTION_FUNCTIONPOINT + 1, CURLMOPT_SOCKETDATA = OPTION_OBJECTPOINT + 2 };
 enum { CURLOPT_BUFFERSIZE = 98, CURLOPT_UPLOAD_BUFFERSIZE = 280 };
 enum { CURLINFO_RESPONSE_CODE = 0x200000 + 2, CURLINFO_SIZE_UPLOAD_T = 0x600000 + 7, CURLINFO_CONTENT_LENGTH_UPLOAD_T = 0x600000 + 16 };
-enum { TRANSFER_RECEIVE_BUFFER = 4096, TRANSFER_UPLOAD_BUFFER = 16384 };
+enum { TRANSFER_RECEIVE_BUFFER = 1024, TRANSFER_UPLOAD_BUFFER = 16384 };
 enum { CURL_POLL_NONE = 0, CURL_POLL_IN = 1, CURL_POLL_OUT = 2, CURL_POLL_INOUT = 3, CURL_POLL_REMOVE = 4 };
 
 typedef int (*socket_callback)(CURL *easy, curl_socket_t socket, int what, void *userp, void *socketp);
