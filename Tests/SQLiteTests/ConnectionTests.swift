@@ -26,6 +26,13 @@ extension Connection {
         #expect(try db.scalar("PRAGMA synchronous")?.int64 == 1)  // NORMAL
     }
 
+    /// The page-cache setting only takes before SQLite initializes: the first connection of
+    /// the process sets it, so nothing may reach SQLite before a connection does.
+    @Test func pageCachesAllocatePageByPage() throws {
+        _ = try Connection(path: temporaryDatabase())
+        #expect(Connection.pageCachesAllocatePageByPage)
+    }
+
     @Test func bindsAndReadsEveryValueType() throws {
         let db = try Connection(path: temporaryDatabase())
         try db.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)")
