@@ -4,9 +4,9 @@ import Foundation
 /// Runs blocking work (a request that waits on an outbound call) on up to `limit` threads of
 /// its own, started as needed, the most recently idle one reused first, and ended after
 /// `idleSeconds` idle, so that waiting never holds a thread that should be accepting. Past the
-/// limit, work waits in a queue of `queueLimit`
-/// entries for at most `queueSeconds`; work that finds the queue full, or is still waiting at
-/// its deadline, is refused (its `refused` handler runs instead, on another thread).
+/// limit, work waits in a queue of `queueLimit` entries for at most `queueSeconds`; work that
+/// finds the queue full, or is still waiting at its deadline, is refused (its `refused` handler
+/// runs instead, on another thread).
 ///
 /// Each thread makes its own `Context` once (a router with its own stores, say), so nothing
 /// thread-confined crosses threads.
