@@ -53,13 +53,11 @@ public final class URLSessionTransport: HTTPTransport {
             outcome.withLock { $0 = result }
             done.signal()
         }
-        // The wait is long and shallow: the stack the request's earlier work touched is not
-        // needed while it lasts.
-        ThreadStack.releaseUnusedPages()
-        // URLSession's timeout is per idle interval; this bounds the whole call as well. The
-        // request is not cancelled: cancelling `data(for:)` while its answer arrives can
-        // deadlock FoundationNetworking; its own timeout ends it.
-        if done.wait(timeout: .now() + request.timeout + 1) == .timedOut {
+        // A long wait is shallow: the stack the request's earlier work touched is not needed
+        // while it lasts. URLSession's timeout is per idle interval; this bounds the whole call
+        // as well. The request is not cancelled: cancelling `data(for:)` while its answer
+        // arrives can deadlock FoundationNetworking; its own timeout ends it.
+        if ThreadStack.wait(on: done, until: .now() + request.timeout + 1) == .timedOut {
             throw .timedOut
         }
         return try outcome.withLock({ $0 })!.get()

@@ -158,9 +158,8 @@ public final class BlockingWorkPool<Context>: @unchecked Sendable {
             }
             sleepers.append(sleeper)
             lock.unlock()
-            // An idle thread keeps only the stack it needs to wait.
-            ThreadStack.releaseUnusedPages()
-            let timedOut = sleeper.wake.wait(timeout: .now() + idleSeconds) == .timedOut
+            // A thread that stays idle keeps only the stack it needs to wait.
+            let timedOut = ThreadStack.wait(on: sleeper.wake, until: .now() + idleSeconds) == .timedOut
             lock.lock()
             if let job = sleeper.job {
                 sleeper.job = nil

@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,21 @@ public enum ThreadStack {
         .map { unsafeBitCast($0, to: GetAttributes.self) }
 
     private static let pageSize = UInt(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// How long a ``wait(on:until:)`` runs before its thread gives back its unused stack. Most
+    /// short waits end first (a pool thread handed work again at once, a quick answer), and so
+    /// pay neither the `madvise` nor the page faults after it; a long one keeps only what it
+    /// needs for the rest.
+    public static let releaseAfter = DispatchTimeInterval.milliseconds(20)
+
+    /// Waits for `semaphore` until `deadline`; if the wait lasts past ``releaseAfter``, gives
+    /// back the stack pages below this frame first (``releaseUnusedPages()``).
+    public static func wait(on semaphore: DispatchSemaphore, until deadline: DispatchTime) -> DispatchTimeoutResult {
+        let early = DispatchTime.now() + releaseAfter
+        if early < deadline, semaphore.wait(timeout: early) == .success { return .success }
+        releaseUnusedPages()
+        return semaphore.wait(timeout: deadline)
+    }
 
     /// Gives the kernel back the whole pages of the calling thread's stack below the current
     /// frame (less ``keptBytes``): nothing lives there, and a later call that reaches them again

@@ -40,6 +40,34 @@ import Testing
         #expect(kept.withLock { $0 } == Self.expectedSum(depth: 50))
     }
 
+    /// A wait that ends before ``ThreadStack/releaseAfter`` leaves the stack as it was; one
+    /// that lasts past it gives back the pages below its frame.
+    @Test func onlyALongWaitGivesBackTheStack() throws {
+        let counts = Mutex<(before: Int, afterShort: Int, afterLong: Int)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let started = DedicatedThread(stackSize: 1 << 20) {
+            _ = Self.touchStack(depth: 400)
+            let before = Self.residentPages()
+            // Signalled, not made with a count: libdispatch traps on freeing a semaphore left
+            // below its initial value.
+            let signalled = DispatchSemaphore(value: 0)
+            signalled.signal()
+            let short = ThreadStack.wait(on: signalled, until: .now() + 60)
+            let afterShort = Self.residentPages()
+            let never = DispatchSemaphore(value: 0)
+            let long = ThreadStack.wait(on: never, until: .now() + ThreadStack.releaseAfter + .milliseconds(5))
+            let afterLong = Self.residentPages()
+            if short == .success && long == .timedOut { counts.withLock { $0 = (before, afterShort, afterLong) } }
+            done.signal()
+        }.start()
+        try #require(started)
+        done.wait()
+        let result = try #require(counts.withLock { $0 }, "the signalled wait succeeds, the other times out")
+        #expect(result.before >= 100)
+        #expect(result.afterShort >= result.before - 2, "\(result.afterShort) of \(result.before) pages after a wait that ended at once")
+        #expect(result.afterLong * 4 <= result.before, "\(result.afterLong) of \(result.before) pages after a long wait")
+    }
+
     /// Called from every offset within a page (16 bytes apart), the release never takes a page
     /// holding a live frame: each call returns, and the frames above it keep their values.
     @Test func releasingFromAnyOffsetInAPageKeepsTheLiveFrames() throws {
