@@ -37,8 +37,9 @@
 // retried request); one that answered without sending a body, or is removed or freed
 // (curl_multi_remove_handle, curl_easy_cleanup, also interposed), leaves the list.
 //
-// URLSESSION_SOCKET_FIX=0 passes all through. curl_multi_socket_action also counts events (tests and `make bench` read the counts). No HTTP is done here: URLSession
-// still makes every call.
+// URLSESSION_SOCKET_FIX=0 passes all through. curl_multi_socket_action also counts events
+// (tests and `make bench` read the counts). No HTTP is done here: URLSession still makes every
+// call.
 #define _GNU_SOURCE
 #include "CURLSessionFix.h"
 
@@ -209,6 +210,14 @@ static int upload_state(CURL *easy) {
     return 0;
 }
 
+/// Takes the transfer at `link` off the list (the caller holds `sending_lock`).
+static void unlist(struct sending_transfer **link) {
+    struct sending_transfer *transfer = *link;
+    *link = transfer->next;
+    free(transfer);
+    atomic_fetch_sub_explicit(&sending_count, 1, memory_order_relaxed);
+}
+
 static void release_sent_upload_buffers(CURLM *multi) {
     pthread_mutex_lock(&sending_lock);
     for (struct sending_transfer **link = &sending; *link;) {
@@ -222,9 +231,7 @@ static void release_sent_upload_buffers(CURLM *multi) {
         if (state > 0 && real_easy_setopt(transfer->easy, CURLOPT_UPLOAD_BUFFERSIZE, (long)TRANSFER_UPLOAD_BUFFER) == 0) {
             atomic_fetch_add_explicit(&upload_buffers_released, 1, memory_order_relaxed);
         }
-        *link = transfer->next;
-        free(transfer);
-        atomic_fetch_sub_explicit(&sending_count, 1, memory_order_relaxed);
+        unlist(link);
     }
     pthread_mutex_unlock(&sending_lock);
 }
@@ -234,14 +241,11 @@ static void forget_sending(CURLM *multi, CURL *easy) {
     if (atomic_load_explicit(&sending_count, memory_order_relaxed) == 0) return;
     pthread_mutex_lock(&sending_lock);
     for (struct sending_transfer **link = &sending; *link;) {
-        struct sending_transfer *transfer = *link;
-        if ((multi && transfer->multi != multi) || (easy && transfer->easy != easy)) {
-            link = &transfer->next;
-            continue;
+        if ((!multi || (*link)->multi == multi) && (!easy || (*link)->easy == easy)) {
+            unlist(link);
+        } else {
+            link = &(*link)->next;
         }
-        *link = transfer->next;
-        free(transfer);
-        atomic_fetch_sub_explicit(&sending_count, 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&sending_lock);
 }
@@ -325,8 +329,6 @@ unsigned long long curl_session_fix_socket_actions(void) { return atomic_load(&a
 unsigned long long curl_session_fix_transfers_with_small_buffers(void) { return atomic_load(&tuned); }
 
 unsigned long long curl_session_fix_upload_buffers_released(void) { return atomic_load(&upload_buffers_released); }
-
-int curl_session_fix_transfers_sending(void) { return atomic_load(&sending_count); }
 
 unsigned curl_session_fix_socket_actions_on(int socket) {
     return socket >= 0 && socket < WATCHED_SOCKETS ? atomic_load(&actions_on[socket]) : 0;

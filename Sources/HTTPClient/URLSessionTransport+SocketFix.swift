@@ -23,10 +23,6 @@ extension URLSessionTransport {
         /// Upload buffers freed as soon as their transfer had sent its whole request body.
         public static var uploadBuffersReleased: UInt64 { UInt64(curl_session_fix_upload_buffers_released()) }
 
-        /// Transfers the fix still watches for the end of their request body (none once every
-        /// transfer has ended).
-        public static var transfersSending: Int { Int(curl_session_fix_transfers_sending()) }
-
         /// Socket events handed to libcurl for one socket number since the process started.
         public static func socketActions(onDescriptor descriptor: Int32) -> UInt64 {
             UInt64(curl_session_fix_socket_actions_on(descriptor))

@@ -11,9 +11,9 @@ import Glibc
 /// a thousand threads. glibc does the same for the stack of a thread that exits.
 public enum ThreadStack {
     /// Bytes kept below this function's frame marker: the rest of its frame and the `madvise`
-    /// call's (a return address on a zeroed page would crash; a first version that released
-    /// the page right below the marker's did, when the marker sat near its page's start).
-    /// Whole pages below that go; a caller that reaches them again gets zeroed pages.
+    /// call's (a return address on a zeroed page would crash; an earlier version that kept
+    /// nothing below the marker's page did crash). Whole pages below that go; a caller that
+    /// reaches them again gets zeroed pages.
     private static let keptBytes: UInt = 1024
 
     private typealias GetAttributes = @convention(c) (pthread_t, UnsafeMutablePointer<pthread_attr_t>) -> Int32

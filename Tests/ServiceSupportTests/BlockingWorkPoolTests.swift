@@ -96,15 +96,9 @@ import Testing
             gate.signal()
             Self.waitUntil { pool.snapshot.idle == index + 1 }
         }
-        let done = DispatchSemaphore(value: 0)
-        let next = Mutex<Int?>(nil)
-        pool.submit({ context in
-            next.withLock { $0 = context }
-            done.signal()
-        }, refused: { _ in })
-        done.wait()
+        let next = Self.contextOfNextWork(on: pool)
         #expect(Set(contextOf.values) == [1, 2, 3])
-        #expect(next.withLock { $0 } == contextOf[2], "the thread whose work ended last")
+        #expect(next == contextOf[2], "the thread whose work ended last")
     }
 
     /// A thread idle for `idleSeconds` ends; later work gets a new one.
@@ -113,17 +107,21 @@ import Testing
         let pool = BlockingWorkPool<Int>(limit: 2, queueLimit: 0, queueSeconds: 60, idleSeconds: 0.01) {
             contexts.add(1, ordering: .relaxed).newValue
         }
-        let done = DispatchSemaphore(value: 0)
-        pool.submit({ _ in done.signal() }, refused: { _ in })
-        done.wait()
+        #expect(Self.contextOfNextWork(on: pool) == 1)
         Self.waitUntil { pool.snapshot.running == 0 && pool.snapshot.idle == 0 }
-        let second = Mutex<Int?>(nil)
+        #expect(Self.contextOfNextWork(on: pool) == 2, "a new thread, with a context of its own")
+    }
+
+    /// Submits work and waits for it; the context of the thread that ran it (nil if refused).
+    private static func contextOfNextWork(on pool: BlockingWorkPool<Int>) -> Int? {
+        let done = DispatchSemaphore(value: 0)
+        let ranOn = Mutex<Int?>(nil)
         pool.submit({ context in
-            second.withLock { $0 = context }
+            ranOn.withLock { $0 = context }
             done.signal()
-        }, refused: { _ in })
+        }, refused: { _ in done.signal() })
         done.wait()
-        #expect(second.withLock { $0 } == 2, "a new thread, with a context of its own")
+        return ranOn.withLock { $0 }
     }
 
     /// Polls a condition another thread makes true (a barrier; nothing is timed).

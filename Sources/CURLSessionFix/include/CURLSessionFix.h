@@ -26,7 +26,4 @@ unsigned long long curl_session_fix_transfers_with_small_buffers(void);
 /// Upload buffers freed as soon as their transfer had sent its whole request body.
 unsigned long long curl_session_fix_upload_buffers_released(void);
 
-/// Transfers on the fix's list of those that may still be sending a request body.
-int curl_session_fix_transfers_sending(void);
-
 #endif
